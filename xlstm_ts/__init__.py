@@ -1,0 +1,7 @@
+"""xlstm-ts: time-series forecasting with xLSTM."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
