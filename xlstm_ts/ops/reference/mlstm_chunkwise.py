@@ -13,50 +13,49 @@ import math
 import torch
 import torch.nn.functional as F
 
+from xlstm_ts.ops.reference.linear_scan import LinearScan
+from xlstm_ts.ops.reference.mlstm_chunk_output import ChunkOutput
 from xlstm_ts.ops.state import MLSTMState
 from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
 
 
 def _chunk_states(
     k: torch.Tensor,
-    v: torch.Tensor,
+    v_ones: torch.Tensor,
     i: torch.Tensor,
     log_f_in_chunk: torch.Tensor,
     initial_state: MLSTMState,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, MLSTMState]:
+) -> tuple[torch.Tensor, torch.Tensor, MLSTMState]:
     """Memory entering every chunk, and the memory after the last one.
 
+    The normalizer n rides along as an extra last column of C (v_ones ends with a column of ones),
+    so one recurrence carries both.
+
     Args:
-        k: (B, H, NC, L, Dqk) already scaled keys. v: (B, H, NC, L, Dv).
+        k: (B, H, NC, L, Dqk) already scaled keys. v_ones: (B, H, NC, L, Dv + 1).
         i: (B, H, NC, L). log_f_in_chunk: (B, H, NC, L) cumulative log forget gate within a chunk.
     Returns:
-        C_in (B, H, NC, Dqk, Dv), n_in (B, H, NC, Dqk), m_in (B, H, NC), final state.
+        memory_in (B, H, NC, Dqk, Dv + 1) = [C | n], m_in (B, H, NC), the final state.
     """
     chunk_decay = log_f_in_chunk[..., -1]  # (B, H, NC) total log decay over a chunk
     log_w = chunk_decay[..., None] - log_f_in_chunk + i  # (B, H, NC, L) weight at the chunk end
     m_local = log_w.amax(-1)  # (B, H, NC)
     kw = k * torch.exp(log_w - m_local[..., None])[..., None]
-    C_local = kw.transpose(-1, -2) @ v  # (B, H, NC, Dqk, Dv)
-    n_local = kw.sum(-2)  # (B, H, NC, Dqk)
+    memory_local = kw.transpose(-1, -2) @ v_ones  # (B, H, NC, Dqk, Dv + 1)
 
-    C, n, m = initial_state
-    C_in, n_in, m_in = [], [], []
-    for c in range(k.shape[2]):
-        C_in.append(C)
-        n_in.append(n)
+    # the stabilizer recurrence is on (B, H) scalars: cheap as a loop
+    C0, n0, m = initial_state
+    m_in = []
+    for decay_c, m_local_c in zip(chunk_decay.unbind(-1), m_local.unbind(-1)):
         m_in.append(m)
-        m_next = torch.maximum(chunk_decay[..., c] + m, m_local[..., c])
-        keep = torch.exp(chunk_decay[..., c] + m - m_next)
-        add = torch.exp(m_local[..., c] - m_next)
-        C = keep[..., None, None] * C + add[..., None, None] * C_local[:, :, c]
-        n = keep[..., None] * n + add[..., None] * n_local[:, :, c]
-        m = m_next
-    return (
-        torch.stack(C_in, dim=2),
-        torch.stack(n_in, dim=2),
-        torch.stack(m_in, dim=2),
-        MLSTMState(C, n, m),
-    )
+        m = torch.maximum(decay_c + m, m_local_c)
+    m_all = torch.stack(m_in + [m], dim=-1)  # (B, H, NC + 1)
+    keep = torch.exp(chunk_decay + m_all[..., :-1] - m_all[..., 1:])
+    add = torch.exp(m_local - m_all[..., 1:])
+    memory0 = torch.cat([C0, n0[..., None]], dim=-1)
+    memory = LinearScan.apply(keep, add[..., None, None] * memory_local, memory0)  # (B, H, NC + 1, ...)
+    final = memory[:, :, -1]
+    return memory[:, :, :-1], m_all[..., :-1], MLSTMState(final[..., :-1], final[..., -1], m)
 
 
 def mlstm_chunkwise_torch(
@@ -99,16 +98,9 @@ def mlstm_chunkwise_torch(
     i = i.reshape(B, H, NC, L)
     b = torch.cumsum(log_f.reshape(B, H, NC, L), dim=-1)  # (B, H, NC, L)
 
-    C_in, n_in, m_in, final_state = _chunk_states(k, v, i, b, initial_state)
+    v_ones = torch.cat([v, v.new_ones(B, H, NC, L, 1)], dim=-1)
+    memory_in, m_in, final_state = _chunk_states(k, v_ones, i, b, initial_state)
 
-    causal = torch.ones(L, L, dtype=torch.bool, device=q.device).tril()
-    log_d = (b[..., :, None] - b[..., None, :] + i[..., None, :]).masked_fill(~causal, float("-inf"))
-    log_inter = b + m_in[..., None]  # (B, H, NC, L) weight of the memory entering the chunk
-    m = torch.maximum(log_d.amax(-1), log_inter)  # (B, H, NC, L)
-    scores = (q @ k.transpose(-1, -2)) * torch.exp(log_d - m[..., None])  # (B, H, NC, L, L)
-    inter_weight = torch.exp(log_inter - m)
-    numerator = scores @ v + inter_weight[..., None] * (q @ C_in)  # (B, H, NC, L, Dv)
-    qn = scores.sum(-1) + inter_weight * (q @ n_in[..., None]).squeeze(-1)
-    denominator = torch.maximum(qn.abs(), torch.exp(-m)) + eps
-    h = (numerator / denominator[..., None]).reshape(B, H, NC * L, Dv)[:, :, :T]
+    h = ChunkOutput.apply(q, k, v, i, b, memory_in, m_in, eps)  # (B, H, NC, L, Dv)
+    h = h.reshape(B, H, NC * L, Dv)[:, :, :T]
     return h, final_state

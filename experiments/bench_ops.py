@@ -1,0 +1,95 @@
+"""Benchmark of the PyTorch mLSTM forms on CPU: forward+backward time and peak memory vs T.
+
+    python experiments/bench_ops.py                 # the full report (a few minutes on 2 cores)
+    python experiments/bench_ops.py --quick         # a smaller run
+    python experiments/bench_ops.py --json out.json # also write the numbers
+
+Peak memory is measured in a fresh subprocess per point (peak resident set size minus the
+process's size before the call), so one point's allocations never hide another's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from xlstm_ts.ops import mlstm
+
+
+def make_inputs(B: int, H: int, T: int, D: int, seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(B, H, T, D, generator=g) for _ in range(3))
+    i = torch.randn(B, H, T, generator=g)
+    f = torch.randn(B, H, T, generator=g) + 3.0
+    return [t.requires_grad_() for t in (q, k, v, i, f)]
+
+
+def fwd_bwd_seconds(form: str, B: int, H: int, T: int, D: int, chunk_size: int, repeats: int) -> float:
+    """Median wall time of one forward+backward call (after one warm-up call)."""
+    inputs = make_inputs(B, H, T, D)
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        mlstm(*inputs, form=form, chunk_size=chunk_size, backend="torch").sum().backward()
+        times.append(time.perf_counter() - start)
+        for x in inputs:
+            x.grad = None
+    return statistics.median(times[1:])
+
+
+def peak_memory_mib(form: str, B: int, H: int, T: int, D: int, chunk_size: int) -> float:
+    """Peak extra resident memory of one forward+backward call, in a fresh process."""
+    code = (
+        "import resource, torch, sys; sys.path[:0] = {path!r};"
+        "from experiments.bench_ops import make_inputs; from xlstm_ts.ops import mlstm;"
+        "x = make_inputs({B}, {H}, {T}, {D}); base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "mlstm(*x, form={form!r}, chunk_size={cs}, backend='torch').sum().backward();"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)"
+    ).format(path=sys.path[:1] + ["."], B=B, H=H, T=T, D=D, form=form, cs=chunk_size)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer points and repeats")
+    parser.add_argument("--json", help="write the results to this JSON file")
+    args = parser.parse_args(argv)
+    B, H, D = 8, 4, 64
+    repeats = 2 if args.quick else 5
+    results: dict[str, object] = {"threads": torch.get_num_threads(), "torch": torch.__version__}
+    print(f"mLSTM fwd+bwd on CPU, fp32, B={B} H={H} Dqk=Dv={D}, {torch.get_num_threads()} threads")
+
+    T = 4096
+    chunk_times = {}
+    for chunk_size in (32, 64, 128):
+        chunk_times[chunk_size] = fwd_bwd_seconds("chunkwise", B, H, T, D, chunk_size, repeats)
+        print(f"  chunkwise T={T} chunk={chunk_size:4d}: {chunk_times[chunk_size]:.3f} s")
+    best_chunk = min(chunk_times, key=chunk_times.get)
+    parallel = fwd_bwd_seconds("parallel", B, H, T, D, 64, 1)
+    speedup = parallel / chunk_times[best_chunk]
+    print(f"  parallel  T={T}: {parallel:.3f} s -> chunkwise is {speedup:.1f}x faster")
+    results["T4096"] = {"chunkwise_s": chunk_times, "parallel_s": parallel, "speedup": speedup}
+
+    lengths = (1024, 4096) if args.quick else (1024, 2048, 4096, 8192, 16384)
+    memory = {}
+    print(f"  peak memory vs T (chunk={best_chunk}):")
+    for T in lengths:
+        memory[T] = peak_memory_mib("chunkwise", B, H, T, D, best_chunk)
+        print(f"    T={T:6d}: {memory[T]:8.1f} MiB  ({memory[T] / T * 1024:.1f} MiB per 1k steps)")
+    results["peak_memory_mib"] = memory
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Data layer of xlstm-ts: benchmark registry, download/cache, CSV reading, splits, scaling, windows.
+
+Public names are imported lazily on first access, so ``import xlstm_ts.data`` stays cheap (no torch
+or Lightning import until a name that needs them is used) and ``python -m xlstm_ts.data.registry``
+runs without importing the registry twice.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xlstm_ts.data.config import DataConfig
+    from xlstm_ts.data.datamodule import ForecastDataModule
+    from xlstm_ts.data.download import (
+        ENV_DATA_DIR,
+        DatasetIntegrityError,
+        DatasetIntegrityWarning,
+        DatasetNotFoundError,
+        default_cache_dir,
+        download_dataset,
+        resolve_dataset_path,
+    )
+    from xlstm_ts.data.frames import quality_report, read_benchmark
+    from xlstm_ts.data.hashing import file_sha256
+    from xlstm_ts.data.loading import SplitArrays, load_splits
+    from xlstm_ts.data.quality import DataQualityReport, DataQualityWarning
+    from xlstm_ts.data.registry import REGISTRY, DatasetSpec, SplitRule, dataset_names, get_spec
+    from xlstm_ts.data.scaling import StandardScaler
+    from xlstm_ts.data.splits import SplitName, split_borders, split_sizes
+    from xlstm_ts.data.windows import FeatureMode, WindowDataset
+
+_EXPORTS: dict[str, str] = {
+    "DataConfig": "config",
+    "ForecastDataModule": "datamodule",
+    "ENV_DATA_DIR": "download",
+    "DatasetIntegrityError": "download",
+    "DatasetIntegrityWarning": "download",
+    "DatasetNotFoundError": "download",
+    "default_cache_dir": "download",
+    "download_dataset": "download",
+    "resolve_dataset_path": "download",
+    "quality_report": "frames",
+    "read_benchmark": "frames",
+    "file_sha256": "hashing",
+    "SplitArrays": "loading",
+    "load_splits": "loading",
+    "DataQualityReport": "quality",
+    "DataQualityWarning": "quality",
+    "REGISTRY": "registry",
+    "DatasetSpec": "registry",
+    "SplitRule": "registry",
+    "dataset_names": "registry",
+    "get_spec": "registry",
+    "StandardScaler": "scaling",
+    "SplitName": "splits",
+    "split_borders": "splits",
+    "split_sizes": "splits",
+    "FeatureMode": "windows",
+    "WindowDataset": "windows",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
