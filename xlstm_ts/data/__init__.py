@@ -61,7 +61,35 @@ _EXPORTS: dict[str, str] = {
     "WindowDataset": "windows",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ENV_DATA_DIR",
+    "REGISTRY",
+    "DataConfig",
+    "DataQualityReport",
+    "DataQualityWarning",
+    "DatasetIntegrityError",
+    "DatasetIntegrityWarning",
+    "DatasetNotFoundError",
+    "DatasetSpec",
+    "FeatureMode",
+    "ForecastDataModule",
+    "SplitArrays",
+    "SplitName",
+    "SplitRule",
+    "StandardScaler",
+    "WindowDataset",
+    "dataset_names",
+    "default_cache_dir",
+    "download_dataset",
+    "file_sha256",
+    "get_spec",
+    "load_splits",
+    "quality_report",
+    "read_benchmark",
+    "resolve_dataset_path",
+    "split_borders",
+    "split_sizes",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, TypeVar
 
 import lightning.pytorch as pl
 import numpy as np
@@ -18,6 +18,11 @@ from xlstm_ts.data.registry import DatasetSpec, get_spec
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.data.splits import SPLIT_NAMES, SplitName, split_borders
 from xlstm_ts.data.windows import WindowDataset
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+"""``(x, y)`` of shapes (B, L, C_in) and (B, H, C_out)."""
+
+T = TypeVar("T")
 
 
 class ForecastDataModule(pl.LightningDataModule):
@@ -67,19 +72,19 @@ class ForecastDataModule(pl.LightningDataModule):
         self._values, self._columns, self._borders = values, columns, borders
         self._build_datasets()
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> DataLoader[Batch]:
         """Shuffled training windows, ``config.batch_size`` per batch."""
         return self._loader("train", self.config.batch_size, shuffle=True)
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> DataLoader[Batch]:
         """All validation windows in order, ``config.eval_batch_size`` per batch."""
         return self._loader("val", self.config.eval_batch_size, shuffle=False)
 
-    def test_dataloader(self) -> DataLoader:
+    def test_dataloader(self) -> DataLoader[Batch]:
         """All test windows in order, ``config.eval_batch_size`` per batch."""
         return self._loader("test", self.config.eval_batch_size, shuffle=False)
 
-    def predict_dataloader(self) -> DataLoader:
+    def predict_dataloader(self) -> DataLoader[Batch]:
         """The test windows, as :meth:`test_dataloader`."""
         return self.test_dataloader()
 
@@ -173,7 +178,8 @@ class ForecastDataModule(pl.LightningDataModule):
 
     # ------------------------------------------------------------------ internals
     def _build_datasets(self) -> None:
-        assert self._values is not None and self._borders is not None
+        assert self._values is not None
+        assert self._borders is not None
         scaled = self._scaler.transform(self._values) if self._scaler is not None else self._values
         data = torch.from_numpy(np.ascontiguousarray(scaled, dtype=np.float32))
         self._datasets = {
@@ -188,7 +194,7 @@ class ForecastDataModule(pl.LightningDataModule):
             for split, (start, end) in self._borders.items()
         }
 
-    def _loader(self, split: SplitName, batch_size: int, *, shuffle: bool) -> DataLoader:
+    def _loader(self, split: SplitName, batch_size: int, *, shuffle: bool) -> DataLoader[Batch]:
         workers = self.config.num_workers
         return DataLoader(
             self.dataset(split),
@@ -204,7 +210,7 @@ class ForecastDataModule(pl.LightningDataModule):
         return len(self._columns) if self._columns is not None else self._spec.n_channels
 
     @staticmethod
-    def _require_setup(value: Any) -> Any:
+    def _require_setup(value: T | None) -> T:
         if value is None:
             raise RuntimeError("call setup() first")
         return value

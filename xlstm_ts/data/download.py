@@ -33,6 +33,7 @@ ENV_DATA_DIR = "XLSTM_TS_DATA"
 
 _USER_AGENT = "xlstm-ts-data/0.1 (+https://pypi.org/project/xlstm-ts/)"
 _CHUNK = 1 << 20
+_warned_mismatches: set[tuple[str, str]] = set()
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -113,10 +114,17 @@ def resolve_dataset_path(
 
 
 def check_local_file(spec: DatasetSpec, path: Path) -> bool:
-    """Compare ``path``'s SHA-256 with the registry; warn on mismatch. Returns ``True`` if it matches."""
+    """Compare ``path``'s SHA-256 with the registry. Returns ``True`` if it matches.
+
+    A mismatch emits a :class:`DatasetIntegrityWarning`, once per process for a given file content.
+    """
     actual = file_sha256(path)
     if actual == spec.sha256:
         return True
+    key = (str(path.resolve()), actual)
+    if key in _warned_mismatches:
+        return False
+    _warned_mismatches.add(key)
     warnings.warn(
         f"{path} does not match the canonical {spec.file_name} (sha256 {actual}, expected {spec.sha256}); "
         "it is used as given, but results may not be comparable with published numbers",

@@ -45,7 +45,9 @@ def read_benchmark(spec: DatasetSpec, path: str | Path) -> pd.DataFrame:
     try:
         index = pd.DatetimeIndex(pd.to_datetime(raw[DATE_COLUMN], format=spec.date_format), name=DATE_COLUMN)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: cannot parse the {DATE_COLUMN!r} column with format {spec.date_format!r}: {exc}") from exc
+        raise ValueError(
+            f"{path}: cannot parse the {DATE_COLUMN!r} column with format {spec.date_format!r}: {exc}"
+        ) from exc
     values = raw.drop(columns=DATE_COLUMN)
     non_numeric = [name for name, dtype in values.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
     if non_numeric:

@@ -73,7 +73,8 @@ class DataQualityReport:
 
         parts: list[str] = []
         if self.duplicate_rows:
-            parts.append(f"{len(self.duplicate_rows)} duplicated timestamp(s): " + ", ".join(map(at, self.duplicate_rows)))
+            rows = ", ".join(map(at, self.duplicate_rows))
+            parts.append(f"{len(self.duplicate_rows)} duplicated timestamp(s): {rows}")
         if self.gap_rows:
             parts.append(f"{len(self.gap_rows)} gap(s) longer than {self.step}: " + ", ".join(map(at, self.gap_rows)))
         if self.irregular_rows:
@@ -81,9 +82,8 @@ class DataQualityReport:
         if self.missing_values:
             parts.append(f"{self.missing_values} missing value(s)")
         if self.sentinel_counts:
-            parts.append(
-                f"cells equal to {SENTINEL:g}: " + ", ".join(f"{name!r} x{count}" for name, count in self.sentinel_counts)
-            )
+            counts = ", ".join(f"{name!r} x{count}" for name, count in self.sentinel_counts)
+            parts.append(f"cells equal to {SENTINEL:g}: {counts}")
         if not parts:
             return f"{self.dataset}: no irregularities in {self.n_rows} rows"
         return f"{self.dataset} ({self.n_rows} rows, kept as they are): " + "; ".join(parts)

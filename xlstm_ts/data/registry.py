@@ -147,7 +147,7 @@ _SPECS: tuple[DatasetSpec, ...] = (
         default_lookback=336,
         horizons=_LTSF_HORIZONS,
         license="not stated by the source; reported second-hand as CC BY 4.0 (unverified)",
-        source="Max Planck Institute for Biogeochemistry (Jena) weather station, 2020; via Autoformer / Time-Series-Library",
+        source="Max Planck Institute for Biogeochemistry (Jena) weather station, 2020; via Autoformer / TSLib",
     ),
     DatasetSpec(
         name="Electricity",

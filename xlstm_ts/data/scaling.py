@@ -57,9 +57,10 @@ class StandardScaler:
         its own device and dtype.
         """
         mean, std = self._for(x, channels)
-        if isinstance(x, np.ndarray):
-            return ((x.astype(np.float64, copy=False) - mean) / std).astype(_float_dtype(x), copy=False)
-        return (x - mean) / std
+        if isinstance(x, torch.Tensor):
+            return (x - _like(mean, x)) / _like(std, x)
+        out: np.ndarray = ((x.astype(np.float64, copy=False) - mean) / std).astype(_float_dtype(x), copy=False)
+        return out
 
     def inverse_transform(self, x: ArrayT, channels: Sequence[int] | None = None) -> ArrayT:
         """Undo :meth:`transform` on ``x`` of shape (..., C), e.g. model outputs (B, H, C_out).
@@ -67,9 +68,10 @@ class StandardScaler:
         For ``S``/``MS`` outputs pass ``channels=[target_index]``.
         """
         mean, std = self._for(x, channels)
-        if isinstance(x, np.ndarray):
-            return (x.astype(np.float64, copy=False) * std + mean).astype(_float_dtype(x), copy=False)
-        return x * std + mean
+        if isinstance(x, torch.Tensor):
+            return x * _like(std, x) + _like(mean, x)
+        out: np.ndarray = (x.astype(np.float64, copy=False) * std + mean).astype(_float_dtype(x), copy=False)
+        return out
 
     def select(self, channels: Sequence[int]) -> StandardScaler:
         """A new scaler holding only the statistics of ``channels``."""
@@ -102,21 +104,14 @@ class StandardScaler:
             raise RuntimeError("StandardScaler is not fitted; call fit() or from_state_dict() first")
         return self.mean_, self.std_
 
-    def _for(
-        self, x: np.ndarray | torch.Tensor, channels: Sequence[int] | None
-    ) -> tuple[np.ndarray, np.ndarray] | tuple[torch.Tensor, torch.Tensor]:
+    def _for(self, x: np.ndarray | torch.Tensor, channels: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """float64 statistics of ``channels`` (all by default), checked against ``x``'s last axis."""
         mean, std = self._stats()
         if channels is not None:
             index = list(channels)
             mean, std = mean[index], std[index]
         if x.shape[-1] != mean.shape[0]:
             raise ValueError(f"last axis has {x.shape[-1]} channels, the scaler has {mean.shape[0]}")
-        if isinstance(x, torch.Tensor):
-            dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
-            return (
-                torch.as_tensor(mean, dtype=dtype, device=x.device),
-                torch.as_tensor(std, dtype=dtype, device=x.device),
-            )
         return mean, std
 
     def __repr__(self) -> str:
@@ -126,3 +121,8 @@ class StandardScaler:
 
 def _float_dtype(x: np.ndarray) -> np.dtype:
     return x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float64)
+
+
+def _like(stats: np.ndarray, x: torch.Tensor) -> torch.Tensor:
+    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+    return torch.as_tensor(stats, dtype=dtype, device=x.device)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from xlstm_ts.nn.config import XLSTMStackConfig
 from xlstm_ts.nn.mlstm_block import MLSTMBlock, MLSTMBlockState
 from xlstm_ts.nn.slstm_block import SLSTMBlock, SLSTMBlockState
-from xlstm_ts.nn.stack import XLSTMStack, XLSTMStackState
+from xlstm_ts.nn.stack import XLSTMStack, XLSTMStackState, detach_state
 
 __all__ = [
     "MLSTMBlock",
@@ -19,4 +19,5 @@ __all__ = [
     "XLSTMStack",
     "XLSTMStackConfig",
     "XLSTMStackState",
+    "detach_state",
 ]

@@ -49,11 +49,15 @@ class CausalConv1d(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
-    def init_state(self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    def init_state(
+        self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
         """Zero buffer (B, K - 1, C)."""
         return torch.zeros(batch_size, self.kernel_size - 1, self.channels, device=device, dtype=dtype)
 
-    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, state: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, T, C), state: (B, K - 1, C) or None -> y (B, T, C) and the new buffer (B, K - 1, C)."""
         if state is None:
             state = self.init_state(x.shape[0], x.device, x.dtype)

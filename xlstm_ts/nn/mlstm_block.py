@@ -96,7 +96,12 @@ class MLSTMBlock(nn.Module):
     def init_state(
         self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None
     ) -> MLSTMBlockState:
-        """Fresh state (equivalent to None): zero conv buffer and empty memory (m = -inf)."""
+        """Fresh state, equivalent to None: zero conv buffer and empty memory (m = -inf).
+
+        device and dtype default to the parameters'.
+        """
+        device = self.proj_up.weight.device if device is None else device
+        dtype = self.proj_up.weight.dtype if dtype is None else dtype
         cfg = self.config
         H, dqk, dv = cfg.num_heads, cfg.mlstm_qk_head_dim, cfg.mlstm_v_head_dim
         kw = {"device": device, "dtype": dtype}
@@ -117,7 +122,9 @@ class MLSTMBlock(nn.Module):
         i, f = self.igate(qkv), self.fgate(qkv)
         return q.unflatten(-1, (H, -1)), k.unflatten(-1, (H, -1)), v.unflatten(-1, (H, -1)), i, f
 
-    def _output(self, x: torch.Tensor, h: torch.Tensor, conv_act: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def _output(
+        self, x: torch.Tensor, h: torch.Tensor, conv_act: torch.Tensor, z: torch.Tensor
+    ) -> torch.Tensor:
         """Residual output from the cell output h (..., H, Dv); x, conv_act, z are (..., D / inner)."""
         h = self.outnorm(h).flatten(-2) + self.skip * conv_act
         return x + self.dropout(self.proj_down(h * F.silu(z)))
@@ -155,11 +162,14 @@ class MLSTMBlock(nn.Module):
         y = self._output(x, h.transpose(1, 2), conv_act, z)
         return (y, MLSTMBlockState(conv_state, cell)) if return_state else y
 
-    def step(self, x_t: torch.Tensor, state: MLSTMBlockState | None = None) -> tuple[torch.Tensor, MLSTMBlockState]:
+    def step(
+        self, x_t: torch.Tensor, state: MLSTMBlockState | None = None
+    ) -> tuple[torch.Tensor, MLSTMBlockState]:
         """One time step: x_t (B, D) -> y_t (B, D) and the new state (O(1) memory in T)."""
         x_branch, z = self.proj_up(self.norm(x_t)).chunk(2, dim=-1)
         conv_out, conv_state = self.conv.step(x_branch, None if state is None else state.conv)
         conv_act = F.silu(conv_out)
         q, k, v, i, f = self._cell_inputs(x_branch, conv_act)
-        h, cell = ops.mlstm_step(q, k, v, i, f, None if state is None else state.cell, backend=self.config.backend)
+        cell_state = None if state is None else state.cell
+        h, cell = ops.mlstm_step(q, k, v, i, f, cell_state, backend=self.config.backend)
         return self._output(x_t, h, conv_act, z), MLSTMBlockState(conv_state, cell)

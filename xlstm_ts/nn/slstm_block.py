@@ -103,7 +103,12 @@ class SLSTMBlock(nn.Module):
     def init_state(
         self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None
     ) -> SLSTMBlockState:
-        """Fresh state (equivalent to None): zero conv buffer, zero h, c, n and m = -inf."""
+        """Fresh state, equivalent to None: zero conv buffer, zero h, c, n and m = -inf.
+
+        device and dtype default to the parameters'.
+        """
+        device = self.input_weight.device if device is None else device
+        dtype = self.input_weight.dtype if dtype is None else dtype
         cfg = self.config
         shape = (batch_size, cfg.num_heads, cfg.head_dim)
         zeros = torch.zeros(shape, device=device, dtype=dtype)
@@ -155,7 +160,9 @@ class SLSTMBlock(nn.Module):
         y = self._output(x, h)
         return (y, SLSTMBlockState(conv_state, cell)) if return_state else y
 
-    def step(self, x_t: torch.Tensor, state: SLSTMBlockState | None = None) -> tuple[torch.Tensor, SLSTMBlockState]:
+    def step(
+        self, x_t: torch.Tensor, state: SLSTMBlockState | None = None
+    ) -> tuple[torch.Tensor, SLSTMBlockState]:
         """One time step: x_t (B, D) -> y_t (B, D) and the new state."""
         u = self.norm(x_t)
         conv_state = None

@@ -14,6 +14,19 @@ XLSTMStackState = tuple[BlockState, ...]
 """One state per block, in block order."""
 
 
+def detach_state(state: XLSTMStackState | BlockState) -> XLSTMStackState | BlockState:
+    """The same (nested) state with every tensor detached from the autograd graph.
+
+    For truncated back-propagation through time: carry the state across batches, not gradients.
+    """
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    if state is None:
+        return None
+    items = [detach_state(item) for item in state]
+    return type(state)(*items) if hasattr(state, "_fields") else type(state)(items)
+
+
 class XLSTMStack(nn.Module):
     """xLSTM blocks in the order of ``config.block_types``, then LayerNorm; (B, T, D) -> (B, T, D).
 
@@ -67,7 +80,9 @@ class XLSTMStack(nn.Module):
         y = self.norm(x)
         return (y, tuple(new_state)) if return_state else y
 
-    def step(self, x_t: torch.Tensor, state: XLSTMStackState | None = None) -> tuple[torch.Tensor, XLSTMStackState]:
+    def step(
+        self, x_t: torch.Tensor, state: XLSTMStackState | None = None
+    ) -> tuple[torch.Tensor, XLSTMStackState]:
         """One time step: x_t (B, D) -> y_t (B, D) and the new state."""
         if x_t.dim() != 2 or x_t.shape[-1] != self.config.embedding_dim:
             raise ValueError(f"x_t must be (B, {self.config.embedding_dim}); got {tuple(x_t.shape)}")

@@ -1,0 +1,79 @@
+"""Configuration of the xLSTM forecasting network (one flat dataclass).
+
+It extends :class:`xlstm_ts.nn.XLSTMStackConfig`, so every stack setting is a field here too and
+the config can be handed to :class:`xlstm_ts.nn.XLSTMStack` as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from xlstm_ts.nn import XLSTMStackConfig
+
+TokenAxis = Literal["patch", "variate"]
+
+
+@dataclass(frozen=True)
+class XLSTMForecastConfig(XLSTMStackConfig):
+    """Hyper-parameters of :class:`xlstm_ts.models.XLSTMForecastNet` (the stack's fields included)."""
+
+    lookback: int = 336
+    """Input window length L (time steps the model sees)."""
+    horizon: int = 96
+    """Forecast length H (time steps predicted)."""
+    token_axis: TokenAxis = "patch"
+    """"patch": each channel's series cut into patches, the stack runs over patches (P-sLSTM, PatchTST).
+    "variate": each channel embedded whole, the stack runs over channels (xLSTMTime, xLSTM-Mixer)."""
+    patch_len: int = 16
+    """Patch length P (token_axis="patch")."""
+    patch_stride: int = 8
+    """Step between patch starts (token_axis="patch"); the series is padded by one stride at its end."""
+    revin: bool = True
+    """Instance normalization: each input window is standardized per channel and the forecast de-standardized."""
+    revin_affine: bool = False
+    """Learnable per-channel scale and shift inside the instance normalization."""
+    decomposition: bool = False
+    """Split the input into a moving-average trend (forecast by a linear map) and the remainder (the xLSTM path)."""
+    moving_avg: int = 25
+    """Moving-average window of the decomposition (odd)."""
+    linear_skip: bool = True
+    """Add a linear lookback->horizon forecast per channel beside the xLSTM path (xLSTMTime-style)."""
+    embedding_dropout: float = 0.1
+    """Dropout on the token embeddings."""
+    head_dropout: float = 0.0
+    """Dropout before the forecast head."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("lookback", "horizon", "patch_len", "patch_stride", "moving_avg"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        if self.token_axis not in ("patch", "variate"):
+            raise ValueError(f"token_axis must be 'patch' or 'variate'; got {self.token_axis!r}")
+        if self.token_axis == "patch" and self.patch_len > self.lookback:
+            raise ValueError(f"patch_len={self.patch_len} is longer than lookback={self.lookback}")
+        if self.moving_avg % 2 == 0:
+            raise ValueError(f"moving_avg must be odd (a centred window); got {self.moving_avg}")
+        for name in ("embedding_dropout", "head_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
+
+    @property
+    def num_patches(self) -> int:
+        """Number of patch tokens N = (L - P) // stride + 2 (with the end padded by one stride)."""
+        return (self.lookback - self.patch_len) // self.patch_stride + 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every field (JSON/YAML-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "XLSTMForecastConfig":
+        """Build from a dict, rejecting unknown keys with the list of valid ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown model setting(s) {unknown}; valid: {sorted(known)}")
+        return cls(**values)

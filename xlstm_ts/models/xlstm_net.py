@@ -1,0 +1,84 @@
+"""The xLSTM forecasting network: a plain nn.Module (no Lightning inside)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from xlstm_ts.models.config import XLSTMForecastConfig
+from xlstm_ts.models.layers import MovingAverageDecomposition, RevIN, patchify
+from xlstm_ts.nn import XLSTMStack
+
+
+class XLSTMForecastNet(nn.Module):
+    """Maps a lookback window to a forecast: x (B, L, C_in) -> y (B, H, C_out).
+
+    Data flow: RevIN -> [trend/remainder decomposition] -> tokens (patches of every channel, or
+    one token per channel) -> xLSTM[a:b] stack -> linear head -> [+ linear skip, + trend forecast]
+    -> de-normalization. Channels are independent in "patch" mode (folded into the batch) and mixed
+    by the stack in "variate" mode.
+
+    Args:
+        config: the network's hyper-parameters.
+        n_channels: C_in, the number of input channels.
+        output_channels: indices of the input channels to return (None = all), e.g. the target
+            channel for "MS" forecasting.
+    """
+
+    def __init__(
+        self, config: XLSTMForecastConfig, n_channels: int, output_channels: list[int] | None = None
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.n_channels = n_channels
+        self.output_channels = output_channels
+        L, H, D = config.lookback, config.horizon, config.embedding_dim
+        self.revin = RevIN(n_channels, affine=config.revin_affine) if config.revin else None
+        self.decomposition = MovingAverageDecomposition(config.moving_avg) if config.decomposition else None
+        self.trend_head = nn.Linear(L, H) if config.decomposition else None
+        self.linear_skip = nn.Linear(L, H) if config.linear_skip else None
+        if config.token_axis == "patch":
+            self.embed = nn.Linear(config.patch_len, D)
+            self.head = nn.Linear(config.num_patches * D, H)
+        else:
+            self.embed = nn.Linear(L, D)
+            self.head = nn.Linear(D, H)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.head_dropout = nn.Dropout(config.head_dropout)
+        self.stack = XLSTMStack(config)
+
+    def _xlstm_path(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, L, C) normalized -> forecast (B, H, C) through the stack."""
+        B, L, C = x.shape
+        if self.config.token_axis == "patch":
+            series = x.transpose(1, 2).reshape(B * C, L)  # channels folded into the batch
+            tokens = self.embed(patchify(series, self.config.patch_len, self.config.patch_stride))  # (B*C, N, D)
+            hidden = self.stack(self.embedding_dropout(tokens))  # (B*C, N, D)
+            out = self.head(self.head_dropout(hidden.flatten(1)))  # (B*C, H)
+            return out.reshape(B, C, -1).transpose(1, 2)
+        tokens = self.embed(x.transpose(1, 2))  # (B, C, D): one token per variate
+        hidden = self.stack(self.embedding_dropout(tokens))  # (B, C, D)
+        return self.head(self.head_dropout(hidden)).transpose(1, 2)  # (B, H, C)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, L, C_in) -> forecast (B, H, C_out) in the input's units."""
+        if x.dim() != 3 or x.shape[1] != self.config.lookback or x.shape[2] != self.n_channels:
+            raise ValueError(
+                f"expected input (batch, lookback={self.config.lookback}, channels={self.n_channels}); "
+                f"got {tuple(x.shape)}"
+            )
+        stats = None
+        if self.revin is not None:
+            x, stats = self.revin.normalize(x)
+        if self.decomposition is not None:
+            remainder, trend = self.decomposition(x)
+            y = self._xlstm_path(remainder) + self.trend_head(trend.transpose(1, 2)).transpose(1, 2)
+        else:
+            y = self._xlstm_path(x)
+        if self.linear_skip is not None:
+            y = y + self.linear_skip(x.transpose(1, 2)).transpose(1, 2)
+        if stats is not None:
+            y = self.revin.denormalize(y, stats)
+        if self.output_channels is not None:
+            y = y[..., self.output_channels]
+        return y

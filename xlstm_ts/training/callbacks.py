@@ -1,0 +1,39 @@
+"""Callbacks: keep the weights of the best validation epoch in memory (no pickled checkpoints)."""
+
+from __future__ import annotations
+
+import math
+
+import lightning.pytorch as pl
+import torch
+
+
+class BestWeights(pl.Callback):
+    """Copy the network's weights whenever `monitor` improves; `restore` puts the best ones back.
+
+    Selection is on validation only, never on test. In DDP the monitored value is synchronized
+    across processes and the weights are identical on every rank, so every rank keeps the same copy.
+    """
+
+    def __init__(self, monitor: str = "val_loss") -> None:
+        self.monitor = monitor
+        self.best_score = math.inf
+        self.best_epoch = -1
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        value = trainer.callback_metrics.get(self.monitor)
+        if value is None:
+            return
+        score = float(value)
+        if score < self.best_score:
+            self.best_score = score
+            self.best_epoch = trainer.current_epoch
+            self.best_state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+    def restore(self, pl_module: pl.LightningModule) -> None:
+        """Load the best weights seen (no-op before any validation)."""
+        if self.best_state is not None:
+            pl_module.load_state_dict(self.best_state)
