@@ -72,10 +72,9 @@ def mlstm_recurrent_torch(
     """The mLSTM as a loop of :func:`mlstm_step_torch` over time. Returns h (B, H, T, Dv), final state."""
     state = initial_state
     outputs = []
-    for t in range(q.shape[2]):
-        h, state = mlstm_step_torch(
-            q[:, :, t], k[:, :, t], v[:, :, t], i[:, :, t], f[:, :, t], state, eps=eps
-        )
+    # unbind once: indexing per step would make autograd write a full-size zero gradient per step
+    for q_t, k_t, v_t, i_t, f_t in zip(*(x.unbind(2) for x in (q, k, v, i, f))):
+        h, state = mlstm_step_torch(q_t, k_t, v_t, i_t, f_t, state, eps=eps)
         outputs.append(h)
     if state is None:
         state = mlstm_zero_state(q, v)

@@ -48,7 +48,8 @@ def slstm_recurrent_torch(
     """sLSTM over a sequence. Returns h (B, T, H, Dh) and the final state."""
     state = initial_state if initial_state is not None else slstm_zero_state(wx)
     outputs = []
-    for t in range(wx.shape[1]):
-        h, state = slstm_step_torch(wx[:, t], r, b, state)
+    # unbind once: indexing wx[:, t] would make autograd write a full-size zero gradient per step
+    for wx_t in wx.unbind(1):
+        h, state = slstm_step_torch(wx_t, r, b, state)
         outputs.append(h)
     return torch.stack(outputs, dim=1), state
