@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--accelerator", help="Lightning accelerator: cpu, gpu, auto")
     fit.add_argument("--devices", help="number of devices / processes (DDP: one per device)")
     fit.add_argument("--strategy", help="Lightning strategy, e.g. ddp")
-    fit.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
+    fit.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a progress bar (for logs)")
+    fit.add_argument("--quiet", action="store_true", help="no progress output, only the final table")
     fit.set_defaults(handler=cmd_fit)
 
     evaluate = sub.add_parser("evaluate", help="recompute the test metrics of a run directory from its saved model")
@@ -136,7 +137,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     config = run_config_from_args(args)
     output_dir = Path(args.output_dir) if args.output_dir else default_output_dir(config)
-    result = fit_run(config, output_dir, progress=not args.quiet, quiet=args.quiet)
+    result = fit_run(config, output_dir, progress=not (args.quiet or args.no_progress), quiet=args.quiet)
     if result is None:  # a non-zero DDP rank
         return 0
     print(f"\n{config.model} on {result.metrics['dataset']}, horizon {config.data.horizon}, "
@@ -213,10 +214,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         y = network(torch.as_tensor(x, dtype=torch.float32)[None]).double().numpy()[0]  # (H, C_out)
     if scaler is not None:
         y = scaler.inverse_transform(y, description.get("output_channels"))
-    freq = pd.infer_freq(dates.iloc[-min(len(dates), 50):]) or description.get("freq")
-    if freq is None:
+    steps = dates.diff().dropna()
+    if description.get("freq"):  # the benchmark's own step
+        offset = pd.tseries.frequencies.to_offset(description["freq"])
+    elif len(steps):
+        offset = pd.tseries.frequencies.to_offset(steps.mode().iloc[0])
+    else:
         raise CLIError(f"{args.input}: cannot infer the time step from the dates")
-    offset = pd.tseries.frequencies.to_offset(freq)
+    freq = offset.freqstr
     future = pd.date_range(dates.iloc[-1] + offset, periods=horizon, freq=offset)
     result = pd.DataFrame(y, columns=outputs)
     result.insert(0, "date", future)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import lightning.pytorch as pl
 import torch
@@ -37,3 +38,30 @@ class BestWeights(pl.Callback):
         """Load the best weights seen (no-op before any validation)."""
         if self.best_state is not None:
             pl_module.load_state_dict(self.best_state)
+
+
+class EpochSummary(pl.Callback):
+    """One line per epoch (for logs, where a progress bar is noise): losses, best so far, time."""
+
+    def __init__(self, print_fn=print) -> None:
+        self.print_fn = print_fn
+        self.start = 0.0
+        self.best = math.inf
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.start = time.perf_counter()
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = trainer.callback_metrics
+        val = float(metrics.get("val_loss", math.nan))
+        self.best = min(self.best, val)
+        train = metrics.get("train_loss")
+        elapsed = time.perf_counter() - self.start
+        self.print_fn(
+            f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}  "
+            f"train_loss {float(train) if train is not None else math.nan:.4f}  val_loss {val:.4f}  "
+            f"best {self.best:.4f}  {elapsed:.0f}s",
+            flush=True,
+        )

@@ -18,7 +18,7 @@ from torch import nn
 from xlstm_ts.data.datamodule import ForecastDataModule
 from xlstm_ts.io import save_network
 from xlstm_ts.models.registry import build_network, is_trainable
-from xlstm_ts.training.callbacks import BestWeights
+from xlstm_ts.training.callbacks import BestWeights, EpochSummary
 from xlstm_ts.training.evaluate import error_metrics, predict_windows
 from xlstm_ts.training.module import ForecastModule
 from xlstm_ts.training.run_config import RunConfig
@@ -66,7 +66,7 @@ def fit_run(
             (None: write nothing).
         progress: show Lightning's progress bar (epoch, step, losses, time left).
         callbacks: extra Lightning callbacks (e.g. a pruning callback).
-        quiet: silence Lightning's informational logging.
+        quiet: silence Lightning's informational logging (and, without progress, the per-epoch lines).
     Returns:
         The result on the global-zero process, None on the other DDP processes.
     """
@@ -81,6 +81,8 @@ def fit_run(
     module = ForecastModule(network, train)
     if is_trainable(network):
         trainer_callbacks: list[pl.Callback] = [best, *(callbacks or [])]
+        if not progress and not quiet:
+            trainer_callbacks.append(EpochSummary())
         if train.patience > 0:
             trainer_callbacks.append(pl.callbacks.EarlyStopping("val_loss", patience=train.patience, mode="min"))
         trainer = pl.Trainer(
