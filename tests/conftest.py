@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+# Triton decides at import whether it interprets; `import lightning` imports triton, so the kernel
+# tests need the switch before any test module is collected. Only on machines without CUDA.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 _REQUIRED = ("ETTh1.csv", "ETTh2.csv", "ETTm1.csv", "weather.csv", "exchange_rate.csv", "national_illness.csv")
 
 

@@ -42,8 +42,10 @@ SHARED_MEMORY_LIMIT = {80: 163 * 1024, 86: 99 * 1024, 89: 99 * 1024, 90: 227 * 1
 TF32 = dict(DOT_PRECISION="tf32")
 # (kernel, constexprs, num_warps): the configurations mlstm/wrapper.py and slstm/wrapper.py launch
 CASES = [
-    (chunkwise_fwd.mlstm_chunkwise__recurrent_fwd_C_kernel, dict(L=64, BK=32, BV=32, USE_INITIAL_STATE=True, **TF32), 4),
-    (chunkwise_fwd.mlstm_chunkwise__recurrent_fwd_C_kernel, dict(L=16, BK=32, BV=32, USE_INITIAL_STATE=False, **TF32), 4),
+    (chunkwise_fwd.mlstm_chunkwise__recurrent_fwd_C_kernel,
+     dict(L=64, BK=32, BV=32, USE_INITIAL_STATE=True, **TF32), 4),
+    (chunkwise_fwd.mlstm_chunkwise__recurrent_fwd_C_kernel,
+     dict(L=16, BK=32, BV=32, USE_INITIAL_STATE=False, **TF32), 4),
     (chunkwise_fwd.mlstm_chunkwise__parallel_fwd_H_kernel, dict(L=64, BK=64, BV=64, **TF32), 8),
     (chunkwise_fwd.mlstm_chunkwise__parallel_fwd_H_kernel, dict(L=32, BK=64, BV=64, **TF32), 4),
     (chunkwise_bwd.mlstm_chunkwise__bwd_dnorm_kernel, dict(L=64, BV=64), 4),

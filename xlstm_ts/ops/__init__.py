@@ -128,6 +128,18 @@ def _check_slstm_shapes(wx: torch.Tensor, r: torch.Tensor, b: torch.Tensor) -> N
         raise ValueError(f"b must be (4, H, Dh) = (4, {H}, {Dh}); got {tuple(b.shape)}")
 
 
+SLSTM_TRITON_MAX_HEAD_DIM = 128
+"""The fused sLSTM kernel keeps a head's four Dh x Dh recurrent matrices on chip: Dh <= 128."""
+
+
+def _slstm_backend(backend: str, wx: torch.Tensor, r: torch.Tensor, b: torch.Tensor) -> str:
+    """As resolve_backend, but "auto" keeps heads too wide for the fused kernel on torch."""
+    resolved = resolve_backend(backend, wx, r, b)
+    if resolved == "triton" and backend == "auto" and wx.shape[-1] > SLSTM_TRITON_MAX_HEAD_DIM:
+        return "torch"
+    return resolved
+
+
 def slstm(
     wx: torch.Tensor,
     r: torch.Tensor,
@@ -153,7 +165,7 @@ def slstm(
     _check_slstm_shapes(wx, r, b)
     if initial_state is not None:
         initial_state = SLSTMState(*initial_state)
-    if resolve_backend(backend, wx, r, b) == "triton":
+    if _slstm_backend(backend, wx, r, b) == "triton":
         h, state = triton_kernels().slstm(wx, r, b, initial_state=initial_state)
     else:
         h, state = slstm_recurrent_torch(wx, r, b, initial_state)
@@ -172,6 +184,6 @@ def slstm_step(
     _check_slstm_shapes(wx_t[:, None], r, b)
     if state is not None:
         state = SLSTMState(*state)
-    if resolve_backend(backend, wx_t, r, b) == "triton":
+    if _slstm_backend(backend, wx_t, r, b) == "triton":
         return triton_kernels().slstm_step(wx_t, r, b, state)
     return slstm_step_torch(wx_t, r, b, state)

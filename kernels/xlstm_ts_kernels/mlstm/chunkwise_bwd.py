@@ -4,11 +4,11 @@ All stabilizers (m of every step, m of every chunk boundary) are treated as cons
 gradient that flows through the final stabilizer's max() is added by the last kernel (see
 README.md). Four kernels, launched in this order:
 
-1. ``mlstm_chunkwise__bwd_dnorm_kernel`` (chunk, batch*head): per step, the gradient reaching
+1. ``mlstm_chunkwise__bwd_dnorm_kernel`` (chunk x batch*head): per step, the gradient reaching
    q . n_t through the denominator max(|q . n_t|, exp(-m_t)) + eps.
-2. ``mlstm_chunkwise__recurrent_bwd_dC_kernel`` (Dqk tile, Dv tile, batch*head): the reverse
+2. ``mlstm_chunkwise__recurrent_bwd_dC_kernel`` (batch*head, Dqk tile, Dv tile): the reverse
    recurrence over chunks; writes the gradient of the memory entering every chunk (dC, dn).
-3. ``mlstm_chunkwise__parallel_bwd_dqkv_kernel`` (chunk, batch*head): dq, dk, dv and the
+3. ``mlstm_chunkwise__parallel_bwd_dqkv_kernel`` (chunk x batch*head): dq, dk, dv and the
    input-gate gradient of one chunk; recomputes the chunk's decay matrix and scores.
 4. ``mlstm_chunkwise__bwd_dgates_kernel`` (batch*head): forget-gate gradients by a reverse
    cumulative sum of q.dq - k.dk over the whole sequence, plus the stabilizer terms.
@@ -27,13 +27,14 @@ def mlstm_chunkwise__bwd_dnorm_kernel(
     dqn_ptr,  # out (B*H, T) fp32
     s_h_b, s_h_h, s_h_t, s_h_d,
     s_dh_b, s_dh_h, s_dh_t, s_dh_d,
-    H, T, DV,
+    H, T, DV, NC,
     eps,
     L: tl.constexpr,
     BV: tl.constexpr,
 ):
-    pid_c = tl.program_id(0).to(tl.int64)
-    pid_bh = tl.program_id(1).to(tl.int64)
+    pid = tl.program_id(0).to(tl.int64)  # (chunk, batch*head) flattened on axis 0
+    pid_c = pid % NC
+    pid_bh = pid // NC
     i_b = pid_bh // H
     i_h = pid_bh % H
     offs_t = pid_c * L + tl.arange(0, L).to(tl.int64)
@@ -88,9 +89,9 @@ def mlstm_chunkwise__recurrent_bwd_dC_kernel(
     HAS_FINAL_GRAD: tl.constexpr,
     DOT_PRECISION: tl.constexpr,
 ):
-    pid_k = tl.program_id(0).to(tl.int64)
-    pid_v = tl.program_id(1).to(tl.int64)
-    pid_bh = tl.program_id(2).to(tl.int64)
+    pid_bh = tl.program_id(0).to(tl.int64)  # batch*head on axis 0: no 65535 cap
+    pid_k = tl.program_id(1).to(tl.int64)
+    pid_v = tl.program_id(2).to(tl.int64)
     i_b = pid_bh // H
     i_h = pid_bh % H
 
@@ -197,8 +198,9 @@ def mlstm_chunkwise__parallel_bwd_dqkv_kernel(
     BV: tl.constexpr,
     DOT_PRECISION: tl.constexpr,
 ):
-    pid_c = tl.program_id(0).to(tl.int64)
-    pid_bh = tl.program_id(1).to(tl.int64)
+    pid = tl.program_id(0).to(tl.int64)  # (chunk, batch*head) flattened on axis 0
+    pid_c = pid % NC
+    pid_bh = pid // NC
     i_b = pid_bh // H
     i_h = pid_bh % H
 

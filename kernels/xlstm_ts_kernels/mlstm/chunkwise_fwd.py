@@ -3,10 +3,10 @@
 Per (batch, head) the sequence is cut into NC = cdiv(T, L) chunks of L steps. Two kernels:
 
 1. ``mlstm_chunkwise__recurrent_fwd_C_kernel``: the only sequential part. One program per
-   (Dqk tile, Dv tile, batch*head) walks the chunks and writes the memory (C, n, m) *entering*
+   (batch*head, Dqk tile, Dv tile) walks the chunks and writes the memory (C, n, m) *entering*
    every chunk, plus the memory after the last one, into ``states_*`` (NC + 1 entries, fp32).
    It also records which token fixed the final stabilizer (needed by the backward pass).
-2. ``mlstm_chunkwise__parallel_fwd_H_kernel``: one program per (Dv tile, chunk, batch*head)
+2. ``mlstm_chunkwise__parallel_fwd_H_kernel``: one program per (chunk x batch*head, Dv tile)
    computes the outputs of a chunk from the chunk's q, k, v, gates and the memory entering it.
 
 Conventions: k is scaled by ``scale = Dqk**-0.5`` on load; log f = logsigmoid(f); gates of steps
@@ -41,9 +41,9 @@ def mlstm_chunkwise__recurrent_fwd_C_kernel(
     USE_INITIAL_STATE: tl.constexpr,
     DOT_PRECISION: tl.constexpr,
 ):
-    pid_k = tl.program_id(0).to(tl.int64)
-    pid_v = tl.program_id(1).to(tl.int64)
-    pid_bh = tl.program_id(2).to(tl.int64)
+    pid_bh = tl.program_id(0).to(tl.int64)  # batch*head on axis 0: no 65535 cap
+    pid_k = tl.program_id(1).to(tl.int64)
+    pid_v = tl.program_id(2).to(tl.int64)
     i_b = pid_bh // H
     i_h = pid_bh % H
 
@@ -75,8 +75,8 @@ def mlstm_chunkwise__recurrent_fwd_C_kernel(
     argmax = tl.full((), -1, tl.int64)
     offs_t = offs_l
 
-    for c in range(NC):
-        # the memory entering chunk c
+    for _ in range(NC):
+        # the memory entering this chunk
         tl.store(c_ptrs, C, mask=mask_kv)
         if write_n:
             tl.store(n_ptrs, n, mask=mask_k)
@@ -149,9 +149,10 @@ def mlstm_chunkwise__parallel_fwd_H_kernel(
     BV: tl.constexpr,
     DOT_PRECISION: tl.constexpr,
 ):
-    pid_v = tl.program_id(0).to(tl.int64)
-    pid_c = tl.program_id(1).to(tl.int64)
-    pid_bh = tl.program_id(2).to(tl.int64)
+    pid = tl.program_id(0).to(tl.int64)  # (chunk, batch*head) flattened on axis 0
+    pid_c = pid % NC
+    pid_bh = pid // NC
+    pid_v = tl.program_id(1).to(tl.int64)
     i_b = pid_bh // H
     i_h = pid_bh % H
 

@@ -1,6 +1,6 @@
 """mLSTM single-step kernel for streaming inference (forward only; kernels only).
 
-One program per (Dv tile, batch*head) updates its (Dqk x BV) slice of the matrix memory in a loop
+One program per (batch*head, Dv tile) updates its (Dqk x BV) slice of the matrix memory in a loop
 over Dqk tiles, and produces h for its Dv tile. q . n needs all of Dqk, so every program also
 updates the (cheap) normalizer n; only the first Dv tile writes it back.
 """
@@ -32,8 +32,8 @@ def mlstm_step_fwd_kernel(
     BV: tl.constexpr,
     USE_STATE: tl.constexpr,
 ):
-    pid_v = tl.program_id(0).to(tl.int64)
-    pid_bh = tl.program_id(1).to(tl.int64)
+    pid_bh = tl.program_id(0).to(tl.int64)
+    pid_v = tl.program_id(1).to(tl.int64)
     i_b = pid_bh // H
     i_h = pid_bh % H
     offs_v = pid_v * BV + tl.arange(0, BV).to(tl.int64)

@@ -11,6 +11,7 @@ Public entry points (called by :mod:`xlstm_ts.ops.dispatch`):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import triton
@@ -42,25 +43,54 @@ def kernel_chunk_size(chunk_size: int, T: int) -> int:
     return max(MIN_CHUNK, min(MAX_CHUNK, L))
 
 
-def head_block(dim: int, block: int | None = None) -> int:
-    """Head-dimension tile: the whole (power-of-two padded) dim up to 64, at least 16."""
-    if block is not None:
-        if block < 16 or block & (block - 1):
-            raise ValueError(f"head-dim tiles must be powers of two >= 16, got {block}")
-        return block
-    return max(16, min(64, next_pow2(dim)))
+@dataclass(frozen=True)
+class Tiling:
+    """Chunk length and per-kernel (Dqk, Dv) tiles and warps.
 
+    Picked so that the kernels (almost) do not spill on sm_80/sm_90 (ptxas -v, see README.md): the
+    sequential state kernels use 32 x 32 tiles (more programs for the only serial part), the
+    chunk-parallel forward kernel up to 64 x 64, the dq/dk/dv kernel (five live L x L tiles) 32.
+    """
 
-def _num_warps(L: int) -> int:
-    return 8 if L >= 64 else 4
+    L: int
+    bk_state: int
+    bv_state: int
+    bk_fwd: int
+    bv_fwd: int
+    bk_bwd: int
+    bv_bwd: int
+    warps_fwd: int
+    warps_bwd: int
+
+    @classmethod
+    def pick(cls, L: int, DK: int, DV: int, block_k: int | None = None, block_v: int | None = None) -> Tiling:
+        for block in (block_k, block_v):
+            if block is not None and (block < 16 or block & (block - 1)):
+                raise ValueError(f"head-dim tiles must be powers of two >= 16, got {block}")
+
+        def tile(dim: int, cap: int, forced: int | None) -> int:
+            return forced if forced is not None else max(16, min(cap, next_pow2(dim)))
+
+        return cls(
+            L=L,
+            bk_state=tile(DK, 32, block_k),
+            bv_state=tile(DV, 32, block_v),
+            bk_fwd=tile(DK, 64, block_k),
+            bv_fwd=tile(DV, 64, block_v),
+            bk_bwd=tile(DK, 32, block_k),
+            bv_bwd=tile(DV, 32, block_v),
+            warps_fwd=8 if L >= 64 else 4,
+            warps_bwd=8 if L >= 32 else 4,
+        )
 
 
 def _strides4(x: torch.Tensor) -> tuple[int, int, int, int]:
     return tuple(x.stride())  # type: ignore[return-value]
 
 
-def _fwd(q, k, v, i, f, C0, n0, m0, L: int, eps: float, BK: int, BV: int):
+def _fwd(q, k, v, i, f, C0, n0, m0, tiles: Tiling, eps: float):
     """Forward launches. Returns h, final (C, n, m) in fp32, and the tensors backward needs."""
+    L = tiles.L
     B, H, T, DK = q.shape
     DV = v.shape[-1]
     BH = B * H
@@ -78,7 +108,8 @@ def _fwd(q, k, v, i, f, C0, n0, m0, L: int, eps: float, BK: int, BV: int):
     m_t = torch.empty(BH, T, device=dev, dtype=torch.float32)
     qn = torch.empty(BH, T, device=dev, dtype=torch.float32)
 
-    grid = (triton.cdiv(DK, BK), triton.cdiv(DV, BV), BH)
+    BK, BV = tiles.bk_state, tiles.bv_state
+    grid = (BH, triton.cdiv(DK, BK), triton.cdiv(DV, BV))
     mlstm_chunkwise__recurrent_fwd_C_kernel[grid](
         k, v, i, f,
         C0 if use_init else states_c, n0 if use_init else states_n, m0 if use_init else states_m,
@@ -89,7 +120,8 @@ def _fwd(q, k, v, i, f, C0, n0, m0, L: int, eps: float, BK: int, BV: int):
         L=L, BK=BK, BV=BV, USE_INITIAL_STATE=use_init, DOT_PRECISION=prec,
         num_warps=4,
     )
-    grid = (triton.cdiv(DV, BV), NC, BH)
+    BK, BV = tiles.bk_fwd, tiles.bv_fwd
+    grid = (NC * BH, triton.cdiv(DV, BV))  # large counts on axis 0 (axes 1, 2 are capped at 65535)
     mlstm_chunkwise__parallel_fwd_H_kernel[grid](
         q, k, v, i, f,
         states_c, states_n, states_m,
@@ -98,14 +130,15 @@ def _fwd(q, k, v, i, f, C0, n0, m0, L: int, eps: float, BK: int, BV: int):
         H, T, DK, DV, NC,
         scale, eps,
         L=L, BK=BK, BV=BV, DOT_PRECISION=prec,
-        num_warps=_num_warps(L),
+        num_warps=tiles.warps_fwd,
     )
     final = (states_c[:, NC].view(B, H, DK, DV), states_n[:, NC].view(B, H, DK), states_m[:, NC].view(B, H))
     return h, final, (states_c, states_n, states_m, argmax, m_t, qn)
 
 
-def _bwd(q, k, v, i, f, h, dh, saved, dC_T, dn_T, dm_T, use_init: bool, L: int, eps: float, BK: int, BV: int):
+def _bwd(q, k, v, i, f, h, dh, saved, dC_T, dn_T, dm_T, use_init: bool, tiles: Tiling, eps: float):
     """Backward launches. Returns dq, dk, dv, di, df (fp32 gates) and dC0, dn0, dm0 (fp32)."""
+    L = tiles.L
     states_c, states_n, states_m, argmax, m_t, qn = saved
     B, H, T, DK = q.shape
     DV = v.shape[-1]
@@ -117,17 +150,18 @@ def _bwd(q, k, v, i, f, h, dh, saved, dC_T, dn_T, dm_T, use_init: bool, L: int, 
     has_final = dC_T is not None
 
     dqn = torch.empty(BH, T, device=dev, dtype=torch.float32)
-    mlstm_chunkwise__bwd_dnorm_kernel[(NC, BH)](
+    mlstm_chunkwise__bwd_dnorm_kernel[(NC * BH,)](
         h, dh, m_t, qn, dqn,
         *_strides4(h), *_strides4(dh),
-        H, T, DV,
+        H, T, DV, NC,
         eps,
-        L=L, BV=BV,
+        L=L, BV=tiles.bv_fwd,
         num_warps=4,
     )
     dstates_c = torch.empty_like(states_c)
     dstates_n = torch.empty_like(states_n)
-    grid = (triton.cdiv(DK, BK), triton.cdiv(DV, BV), BH)
+    BK, BV = tiles.bk_state, tiles.bv_state
+    grid = (BH, triton.cdiv(DK, BK), triton.cdiv(DV, BV))
     mlstm_chunkwise__recurrent_bwd_dC_kernel[grid](
         q, dh, i, f, states_m, m_t, qn, dqn,
         dC_T if has_final else dstates_c, dn_T if has_final else dstates_n,
@@ -138,15 +172,12 @@ def _bwd(q, k, v, i, f, h, dh, saved, dC_T, dn_T, dm_T, use_init: bool, L: int, 
         L=L, BK=BK, BV=BV, HAS_FINAL_GRAD=has_final, DOT_PRECISION=prec,
         num_warps=4,
     )
-    # the dq/dk/dv kernel holds several (L x L) and (L x tile) operands: smaller tiles at L = 64
-    # keep it under ~100 KB of shared memory (sm_80: 49 KB, sm_90: 82 KB at L = 64, tiles 32)
-    BKb, BVb = (min(BK, 32), min(BV, 32)) if L >= 64 else (BK, BV)
     dq = torch.empty(B, H, T, DK, device=dev, dtype=q.dtype)
     dk = torch.empty(B, H, T, DK, device=dev, dtype=k.dtype)
     dv = torch.empty(B, H, T, DV, device=dev, dtype=v.dtype)
     di = torch.empty(BH, T, device=dev, dtype=torch.float32)
     u = torch.empty(BH, T, device=dev, dtype=torch.float32)
-    mlstm_chunkwise__parallel_bwd_dqkv_kernel[(NC, BH)](
+    mlstm_chunkwise__parallel_bwd_dqkv_kernel[(NC * BH,)](
         q, k, v, i, f, dh,
         states_c, states_n, states_m, dstates_c, dstates_n,
         m_t, qn, dqn,
@@ -154,8 +185,8 @@ def _bwd(q, k, v, i, f, h, dh, saved, dC_T, dn_T, dm_T, use_init: bool, L: int, 
         *_strides4(q), *_strides4(k), *_strides4(v), *_strides4(dh),
         H, T, DK, DV, NC,
         scale, eps,
-        L=L, BK=BKb, BV=BVb, DOT_PRECISION=prec,
-        num_warps=_num_warps(L),
+        L=L, BK=tiles.bk_bwd, BV=tiles.bv_bwd, DOT_PRECISION=prec,
+        num_warps=tiles.warps_bwd,
     )
     df = torch.empty(BH, T, device=dev, dtype=torch.float32)
     dm0 = torch.empty(BH, device=dev, dtype=torch.float32)
@@ -164,7 +195,7 @@ def _bwd(q, k, v, i, f, h, dh, saved, dC_T, dn_T, dm_T, use_init: bool, L: int, 
         states_c, states_n, dstates_c, dstates_n,
         dm_T if has_final else dm0, dm0,
         T, DK, DV, NC,
-        L=L, BK=BK, BV=BV, USE_INITIAL_STATE=use_init, HAS_FINAL_GRAD=has_final,
+        L=L, BK=tiles.bk_state, BV=tiles.bv_state, USE_INITIAL_STATE=use_init, HAS_FINAL_GRAD=has_final,
         num_warps=4,
     )
     dC0 = dstates_c[:, 0].view(B, H, DK, DV)
@@ -177,7 +208,7 @@ class MLSTMChunkwiseFunction(torch.autograd.Function):
     flow back from the final state (including its stabilizer m, see README.md)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, i, f, C0, n0, m0, L: int, eps: float, BK: int, BV: int):
+    def forward(ctx, q, k, v, i, f, C0, n0, m0, tiles: Tiling, eps: float):
         B, H, T, DK = q.shape
         DV = v.shape[-1]
         use_init = C0 is not None
@@ -189,9 +220,9 @@ class MLSTMChunkwiseFunction(torch.autograd.Function):
             m0_c = m0.reshape(B * H).to(torch.float32).contiguous()
         else:
             C0_c = n0_c = m0_c = None
-        h, (C_T, n_T, m_T), saved = _fwd(q, k, v, i_c, f_c, C0_c, n0_c, m0_c, L, eps, BK, BV)
+        h, (C_T, n_T, m_T), saved = _fwd(q, k, v, i_c, f_c, C0_c, n0_c, m0_c, tiles, eps)
         ctx.save_for_backward(q, k, v, i_c, f_c, h, *saved)
-        ctx.cfg = (L, eps, BK, BV, use_init)
+        ctx.cfg = (tiles, eps, use_init)
         ctx.dtypes = (i.dtype, f.dtype) + ((C0.dtype, n0.dtype, m0.dtype) if use_init else ())
         ctx.set_materialize_grads(False)
         out_dtype = q.dtype
@@ -200,7 +231,7 @@ class MLSTMChunkwiseFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dh, dC_T, dn_T, dm_T):
         q, k, v, i_c, f_c, h, *saved = ctx.saved_tensors
-        L, eps, BK, BV, use_init = ctx.cfg
+        tiles, eps, use_init = ctx.cfg
         B, H, T, DK = q.shape
         DV = v.shape[-1]
         if dh is None:
@@ -218,14 +249,14 @@ class MLSTMChunkwiseFunction(torch.autograd.Function):
         else:
             dC_T = dn_T = dm_T = None
         dq, dk, dv, di, df, dC0, dn0, dm0 = _bwd(
-            q, k, v, i_c, f_c, h, dh, saved, dC_T, dn_T, dm_T, use_init, L, eps, BK, BV
+            q, k, v, i_c, f_c, h, dh, saved, dC_T, dn_T, dm_T, use_init, tiles, eps
         )
         i_dtype, f_dtype = ctx.dtypes[:2]
         grads_init = (None, None, None)
         if use_init:
             C_dtype, n_dtype, m_dtype = ctx.dtypes[2:]
             grads_init = (dC0.to(C_dtype), dn0.to(n_dtype), dm0.to(m_dtype))
-        return (dq, dk, dv, di.to(i_dtype), df.to(f_dtype), *grads_init, None, None, None, None)
+        return (dq, dk, dv, di.to(i_dtype), df.to(f_dtype), *grads_init, None, None)
 
 
 def mlstm_chunkwise(
@@ -257,10 +288,8 @@ def mlstm_chunkwise(
             n0 = q.new_zeros(B, H, DK)
             m0 = q.new_full((B, H), float("-inf"))
         return q.new_empty(B, H, 0, DV), MLSTMState(C0, n0, m0)
-    L = kernel_chunk_size(chunk_size, T)
-    h, C, n, m = MLSTMChunkwiseFunction.apply(
-        q, k, v, i, f, C0, n0, m0, L, float(eps), head_block(DK, block_k), head_block(DV, block_v)
-    )
+    tiles = Tiling.pick(kernel_chunk_size(chunk_size, T), DK, DV, block_k, block_v)
+    h, C, n, m = MLSTMChunkwiseFunction.apply(q, k, v, i, f, C0, n0, m0, tiles, float(eps))
     return h, MLSTMState(C, n, m)
 
 
@@ -324,9 +353,9 @@ def mlstm_step(
         C0 = C0.contiguous()
         n0 = n0.contiguous()
         m0 = m0.contiguous()
-    BK = head_block(DK)
-    BV = head_block(DV)
-    mlstm_step_fwd_kernel[(triton.cdiv(DV, BV), B * H)](
+    BK = max(16, min(64, next_pow2(DK)))
+    BV = max(16, min(64, next_pow2(DV)))
+    mlstm_step_fwd_kernel[(B * H, triton.cdiv(DV, BV))](
         q, k, v, i.contiguous(), f.contiguous(),
         C0 if use_state else C, n0 if use_state else n, m0 if use_state else m,
         h, C, n, m,

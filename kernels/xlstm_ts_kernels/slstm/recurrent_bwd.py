@@ -47,6 +47,7 @@ def slstm_recurrent_bwd_kernel(
     mask_d = offs_d < DH
     mask_dd = mask_d[:, None] & mask_d[None, :]
 
+    # the head's four recurrent matrices and biases, on chip for the whole sequence
     r_offs = i_h * DH * DH + offs_d[:, None] * DH + offs_d[None, :]
     r_i = tl.load(r_ptr + 0 * H * DH * DH + r_offs, mask=mask_dd, other=0.0).to(tl.float32)
     r_f = tl.load(r_ptr + 1 * H * DH * DH + r_offs, mask=mask_dd, other=0.0).to(tl.float32)
@@ -74,7 +75,7 @@ def slstm_recurrent_bwd_kernel(
         dm = tl.zeros([BD], dtype=tl.float32)
 
     # pointers at the last step, walked backwards
-    t_last = T - 1
+    t_last = (T - 1) + 0 * pid  # int64, so that t * stride cannot overflow
     wx_ptrs = wx_ptr + i_b * s_wx_b + t_last * s_wx_t + i_h * s_wx_h + offs_d * s_wx_d
     hprev_ptrs = h_ptr + i_b * s_h_b + (t_last - 1) * s_h_t + i_h * s_h_h + offs_d * s_h_d
     dh_ptrs = dh_ptr + i_b * s_dh_b + t_last * s_dh_t + i_h * s_dh_h + offs_d * s_dh_d
@@ -89,7 +90,7 @@ def slstm_recurrent_bwd_kernel(
         c_prev = tl.load(st_ptrs, mask=mask_d, other=0.0)
         n_prev = tl.load(st_ptrs + DH, mask=mask_d, other=1.0)
         m_prev = tl.load(st_ptrs + 2 * DH, mask=mask_d, other=0.0)
-        hp = h_prev[:, None]
+        hp = h_prev[:, None]  # gate g, unit e: sum_d h[d] R_g[d, e]
         g_i = tl.load(wx_ptrs, mask=mask_d, other=0.0).to(tl.float32) + tl.sum(hp * r_i, axis=0) + b_i
         g_f = tl.load(wx_ptrs + s_wx_g, mask=mask_d, other=0.0).to(tl.float32) + tl.sum(hp * r_f, axis=0) + b_f
         g_z = tl.load(wx_ptrs + 2 * s_wx_g, mask=mask_d, other=0.0).to(tl.float32) + tl.sum(hp * r_z, axis=0) + b_z

@@ -42,7 +42,7 @@ def slstm_recurrent_fwd_kernel(
     mask_d = offs_d < DH
     mask_dd = mask_d[:, None] & mask_d[None, :]
 
-    # recurrent weights and biases of this head, on chip for the whole sequence
+    # the head's four recurrent matrices and biases, on chip for the whole sequence
     r_offs = i_h * DH * DH + offs_d[:, None] * DH + offs_d[None, :]
     r_i = tl.load(r_ptr + 0 * H * DH * DH + r_offs, mask=mask_dd, other=0.0).to(tl.float32)
     r_f = tl.load(r_ptr + 1 * H * DH * DH + r_offs, mask=mask_dd, other=0.0).to(tl.float32)
@@ -74,7 +74,7 @@ def slstm_recurrent_fwd_kernel(
         tl.store(st_ptrs + 2 * DH, m, mask=mask_d)
 
     for _ in range(T):
-        hp = h[:, None]
+        hp = h[:, None]  # gate g, unit e: sum_d h[d] R_g[d, e]
         g_i = tl.load(wx_ptrs, mask=mask_d, other=0.0).to(tl.float32) + tl.sum(hp * r_i, axis=0) + b_i
         g_f = tl.load(wx_ptrs + s_wx_g, mask=mask_d, other=0.0).to(tl.float32) + tl.sum(hp * r_f, axis=0) + b_f
         g_z = tl.load(wx_ptrs + 2 * s_wx_g, mask=mask_d, other=0.0).to(tl.float32) + tl.sum(hp * r_z, axis=0) + b_z

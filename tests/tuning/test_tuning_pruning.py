@@ -1,0 +1,78 @@
+"""Pruning: the Lightning callback reports val_loss per epoch, the median pruner stops a bad trial."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import optuna
+import pytest
+import torch
+from optuna.trial import TrialState
+
+from xlstm_ts.tuning.objective import SweepObjective, base_values
+from xlstm_ts.tuning.pruning import OptunaPruning, TrainingDiverged
+
+
+def _trainer(value: float, epoch: int = 0) -> SimpleNamespace:
+    return SimpleNamespace(sanity_checking=False, current_epoch=epoch, callback_metrics={"val_loss": torch.tensor(value)})
+
+
+def _study_with_one_good_trial() -> optuna.Study:
+    study = optuna.create_study(pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
+    good = study.ask()
+    good.report(1.0, step=0)
+    study.tell(good, 1.0)
+    return study
+
+
+def test_callback_prunes_a_trial_worse_than_the_median() -> None:
+    study = _study_with_one_good_trial()
+    better = OptunaPruning(study.ask(), "val_loss")
+    better.on_validation_end(_trainer(0.5), None)  # better than the median: goes on
+    assert better.reported == {0: 0.5}
+    worse = OptunaPruning(study.ask(), "val_loss")
+    with pytest.raises(optuna.TrialPruned, match="pruned after epoch 0"):
+        worse.on_validation_end(_trainer(50.0), None)
+
+
+def test_callback_ignores_the_sanity_check_and_stops_on_nan() -> None:
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())
+    trial = study.ask()
+    callback = OptunaPruning(trial, "val_loss")
+    callback.on_validation_end(SimpleNamespace(sanity_checking=True), None)
+    assert callback.reported == {}
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        callback.on_validation_end(_trainer(float("nan")), None)
+    with pytest.raises(KeyError, match="logs no 'val_loss'"):
+        OptunaPruning(trial).on_validation_end(SimpleNamespace(sanity_checking=False, current_epoch=0, callback_metrics={}), None)
+
+
+@pytest.mark.filterwarnings("ignore:Fixed parameter learning_rate")
+def test_absurd_learning_rate_is_pruned_in_a_real_run(etth1_dir: Path) -> None:
+    """Two real tiny trainings: a sane one completes, one with learning rate 50 is pruned at epoch 0."""
+    base = base_values("dlinear", "ETTh1", 24, data_dir=str(etth1_dir), max_epochs=2, seed=1)
+    objective = SweepObjective("dlinear", base, ["lookback=48", "limit_train_batches=3", "eval_batch_size=512"])
+    study = optuna.create_study(pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
+    fixed = {"batch_size": 32, "moving_avg": 25, "individual": False}
+    study.enqueue_trial({**fixed, "learning_rate": 1e-3})
+    study.enqueue_trial({**fixed, "learning_rate": 50.0}, skip_if_exists=False)
+    study.optimize(objective, n_trials=2, catch=(Exception,))
+    good, bad = study.trials
+    assert good.state == TrialState.COMPLETE, good.user_attrs.get("fail_reason")
+    assert good.user_attrs["val_mse"] == good.value and "test_mse" not in good.user_attrs
+    assert set(good.intermediate_values) == {0, 1}
+    assert bad.state == TrialState.PRUNED, bad.user_attrs.get("fail_reason")
+    assert bad.last_step == 0 and bad.intermediate_values[0] > good.intermediate_values[0]
+
+
+def test_failed_trial_records_its_reason(etth1_dir: Path) -> None:
+    base = base_values("xlstm", "ETTh1", 24, data_dir=str(etth1_dir), max_epochs=1)
+    # 3 heads do not divide a width of 16: the config is invalid, the trial fails with the reason
+    objective = SweepObjective("xlstm", base, ["lookback=48", "embedding_dim=16", "num_heads=3"])
+    study = optuna.create_study()
+    study.optimize(objective, n_trials=1, catch=(Exception,))
+    trial = study.trials[0]
+    assert trial.state == TrialState.FAIL
+    assert "divisible by num_heads=3" in trial.user_attrs["fail_reason"]
+    assert trial.user_attrs["worker"]["pid"] > 0

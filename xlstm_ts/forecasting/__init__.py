@@ -1,0 +1,15 @@
+"""The scikit-learn-style forecasting API: :class:`XLSTMForecaster` and its building blocks.
+
+Modules: ``frames`` (input frames <-> series, outputs), ``network`` (quantile/covariate wrapper and
+training module), ``training`` (scaling, windows, validation hold-out, Lightning run), ``rolling``
+(forecasting from contexts, recursion past the horizon), ``persistence`` (save/load),
+``plotting`` (the estimator's figures), ``estimator`` (the class).
+"""
+
+from __future__ import annotations
+
+from xlstm_ts.forecasting.estimator import XLSTMForecaster
+from xlstm_ts.forecasting.rolling import RecursiveForecastWarning
+from xlstm_ts.forecasting.training import NoValidationWarning
+
+__all__ = ["XLSTMForecaster", "RecursiveForecastWarning", "NoValidationWarning"]

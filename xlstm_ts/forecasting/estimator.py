@@ -1,0 +1,713 @@
+"""``XLSTMForecaster``: a scikit-learn-style estimator around the xLSTM forecasting network.
+
+>>> model = XLSTMForecaster(horizon=24).fit(df)   # doctest: +SKIP
+>>> model.predict()                                # the next 24 steps of every series
+
+See ``docs/forecaster.md`` for a worked example and the design notes.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from xlstm_ts.data.scaling import StandardScaler
+from xlstm_ts.forecasting import frames
+from xlstm_ts.forecasting.frames import FrameLayout, Series
+from xlstm_ts.forecasting.network import ForecastNetwork
+from xlstm_ts.forecasting.rolling import Context, RecursiveForecastWarning, blocks_needed, forecast
+from xlstm_ts.forecasting.training import NoValidationWarning, held_out_steps, prepare, train
+from xlstm_ts.training.config import TrainConfig
+
+MAX_DEFAULT_LOOKBACK = 512
+"""Upper bound of the lookback derived when ``lookback=None``."""
+MIN_DEFAULT_LOOKBACK = 16
+"""Lower bound of the derived lookback (before capping by the series length)."""
+
+_MODEL_KEYWORDS = (
+    "embedding_dim",
+    "num_blocks",
+    "num_heads",
+    "ratio",
+    "token_axis",
+    "patch_len",
+    "patch_stride",
+    "dropout",
+)
+"""Network settings that are keyword arguments of the estimator (the rest go in ``model_kwargs``)."""
+
+
+class XLSTMForecaster(BaseEstimator):
+    """Forecast one or many time series with one global xLSTM network.
+
+    ``XLSTMForecaster(horizon=24).fit(df).predict()`` returns the next 24 steps of every series of
+    ``df`` as a frame of the same library (pandas, polars; numpy arrays too) and form (wide or long).
+
+    Input forms (column names configurable):
+
+    * **long**: columns ``unique_id``, ``ds``, ``y`` (+ future covariates), one row per series and
+      time step; chosen whenever the frame has the ``id_col`` column.
+    * **wide**: a time axis (the ``time_col`` column, else a ``DatetimeIndex``, else the only datetime
+      column) and one numeric column per series. Every column that is not the time axis or a future
+      covariate is a series to forecast.
+    * a 2-D numpy array (n_steps, n_series): wide, with integer time steps.
+
+    Every series is scaled by its own mean and standard deviation (of its training part) and all
+    series train one network (global, channel-independent model). Several columns of a wide frame
+    are several series of that model.
+
+    Parameters
+    ----------
+    horizon : int, default=24
+        Steps forecast by one network pass (H). ``predict(h=...)`` beyond it rolls forward.
+    lookback : int or None, default=None
+        Input window length (L). None derives it from the data: 4 seasonal periods of the
+        frequency (7 days for hourly data), at least ``2 * horizon`` and 16, at most 512, capped
+        so that the shortest series still yields a training window (and, if possible, validation).
+    freq : str or int or None, default=None
+        Time step as a pandas alias ("h", "15min", "D", "W", "MS", ...) or an int step for integer
+        time axes. None infers it; with it given, absent steps count as missing values.
+    quantiles : list of float or None, default=None
+        Quantile levels in (0, 1), e.g. ``[0.1, 0.5, 0.9]``: trains with the pinball loss and
+        ``predict`` adds one column ``<name>_q<level>`` per level. The median (0.5) is always
+        trained and is the point forecast.
+    future_covariates : list or None, default=None
+        Columns known in advance (calendar features, planned prices, weather forecasts...): extra
+        input channels. ``predict`` then needs ``future=`` with their values after each series'
+        end (see :meth:`predict`).
+    id_col, time_col, target_col : str, default="unique_id", "ds", "y"
+        Column names of the long form (``time_col`` also names the wide form's time column).
+    fill_missing : {"raise", "interpolate", "ffill"}, default="raise"
+        What to do with NaN values (and time steps absent from the grid of a given ``freq``):
+        raise an error with their count and first position, interpolate linearly in time, or carry
+        the last value forward. Infinite values always raise.
+    embedding_dim, num_blocks, num_heads, ratio, token_axis, patch_len, patch_stride, dropout
+        Network settings (see :class:`xlstm_ts.models.XLSTMForecastConfig`): width, number of
+        blocks, heads, mLSTM:sLSTM ratio "a:b", "patch" (patches as tokens, channel-independent) or
+        "variate" (one token per channel, mixes the covariates), patch length and stride, block
+        dropout.
+    model_kwargs : dict or None, default=None
+        Any other field of ``XLSTMForecastConfig`` (e.g. ``{"revin": False, "decomposition":
+        True, "backend": "torch"}``); ``lookback``/``horizon`` and the keywords above are refused.
+    max_epochs, batch_size, learning_rate, weight_decay : training budget (AdamW, cosine schedule).
+    loss : {"mse", "mae"}, default="mse"
+        Training loss of point forecasts (quantile models use the pinball loss).
+    patience : int, default=5
+        Early stopping: epochs without a better validation loss (0 = never stop early).
+    validation_size : None, int or float, default=None
+        Steps at the end of each series held out for validation: None = max(horizon, 10 %), a
+        float = that fraction (at least ``horizon`` steps), an int >= horizon = that many steps,
+        0 = no validation (train ``max_epochs``, no early stopping). Series too short keep every
+        window for training; if none is long enough a ``NoValidationWarning`` says so.
+    accelerator : str, default="auto"
+        Lightning accelerator ("cpu", "gpu", "auto"). Predictions always run on CPU.
+    random_state : int, RandomState or None, default=None
+        Seed of the weight initialization, shuffling and dropout: a fixed int makes ``fit``
+        reproducible on the same machine. The global random state is left untouched.
+    verbose : int, default=1
+        0: silent; 1: progress bar; 2: Lightning's logs and model summary too.
+
+    Attributes
+    ----------
+    lookback_ : int
+        The lookback used (derived when ``lookback=None``).
+    freq_ : str or int
+        The time step (pandas alias, or int for integer time axes).
+    season_length_ : int
+        Seasonal period of ``freq_`` in steps (24 for hourly, 7 daily, ...), used by MASE.
+    series_ids_ : list
+        Ids of the fitted series (long form) or the target column names (wide form).
+    quantiles_ : tuple of float or None
+        Quantile levels the network outputs (ascending, with 0.5).
+    network_ : ForecastNetwork
+        The trained network (CPU, eval mode).
+    scalers_ : dict
+        Per-series :class:`~xlstm_ts.data.scaling.StandardScaler` over (target, covariates).
+    fit_info_ : dict
+        Epochs, best epoch and validation loss, windows, validation hold-out, seed, seconds.
+    n_features_in_ : int
+        Number of columns of the fit frame.
+    """
+
+    def __init__(
+        self,
+        horizon: int = 24,
+        lookback: int | None = None,
+        *,
+        freq: str | int | None = None,
+        quantiles: Sequence[float] | None = None,
+        future_covariates: Sequence[Hashable] | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        fill_missing: str = "raise",
+        embedding_dim: int = 64,
+        num_blocks: int = 2,
+        num_heads: int = 4,
+        ratio: str = "1:1",
+        token_axis: str = "patch",
+        patch_len: int = 16,
+        patch_stride: int = 8,
+        dropout: float = 0.0,
+        model_kwargs: dict[str, Any] | None = None,
+        max_epochs: int = 20,
+        batch_size: int = 32,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.05,
+        loss: str = "mse",
+        patience: int = 5,
+        validation_size: int | float | None = None,
+        accelerator: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 1,
+    ) -> None:
+        self.horizon = horizon
+        self.lookback = lookback
+        self.freq = freq
+        self.quantiles = quantiles
+        self.future_covariates = future_covariates
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.fill_missing = fill_missing
+        self.embedding_dim = embedding_dim
+        self.num_blocks = num_blocks
+        self.num_heads = num_heads
+        self.ratio = ratio
+        self.token_axis = token_axis
+        self.patch_len = patch_len
+        self.patch_stride = patch_stride
+        self.dropout = dropout
+        self.model_kwargs = model_kwargs
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.loss = loss
+        self.patience = patience
+        self.validation_size = validation_size
+        self.accelerator = accelerator
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, df: Any, y: None = None) -> XLSTMForecaster:
+        """Train on every series of ``df``; returns ``self``.
+
+        Args:
+            df: pandas or polars frame (wide or long form) or a 2-D numpy array.
+            y: ignored (the targets are columns of ``df``); present for scikit-learn compatibility.
+        """
+        self._check_params()
+        frame, library = _read(df, "fit(df)")
+        layout = frames.detect_layout(
+            frame,
+            library,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            target_col=self.target_col,
+            covariates=self._covariates(),
+        )
+        series = frames.extract_series(frame, layout, "fit(df)")
+        freq = frames.infer_frequency(series, self.freq, layout.time_kind)
+        series = [frames.regularize(s, freq, layout.time_kind) for s in series]
+        series = [frames.fill_missing_values(s, self.fill_missing, "fit(df)", layout) for s in series]
+        season = frames.season_length(freq, layout.time_kind)
+        lookback = self._resolve_lookback(series, freq, season)
+        levels = self._quantile_levels()
+        n_cov = len(layout.covariates)
+
+        data = prepare(series, lookback, self.horizon, self.validation_size)
+        no_validation = data.val is None and self.validation_size not in (0, 0.0)
+        if no_validation:
+            longest = max(len(s) for s in series)
+            need = lookback + self.horizon + held_out_steps(longest, self.horizon, self.validation_size)
+            warnings.warn(
+                f"no validation: no series is long enough to hold out validation windows (the longest has "
+                f"{longest} time steps; lookback={lookback} + horizon={self.horizon} + the held-out steps need "
+                f"{need}); training for max_epochs={self.max_epochs} epochs without early stopping",
+                NoValidationWarning,
+                stacklevel=2,
+            )
+        model_config = self._model_config(lookback, n_cov, levels)
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        train_config = TrainConfig(
+            max_epochs=self.max_epochs,
+            learning_rate=float(self.learning_rate),
+            weight_decay=float(self.weight_decay),
+            loss=self.loss,
+            patience=self.patience,
+            seed=seed,
+            accelerator=self.accelerator,
+        )
+        from xlstm_ts.models.registry import build_network
+
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            _, backbone = build_network("xlstm", model_config, n_channels=1 + n_cov, output_channels=[0])
+            network = ForecastNetwork(backbone, self.horizon, lookback, n_cov, len(levels) if levels else 0)
+            info = train(
+                network,
+                data,
+                quantiles=levels,
+                config=train_config,
+                batch_size=self.batch_size,
+                seed=seed,
+                verbose=self.verbose,
+            )
+        info.update(
+            seed=seed,
+            validation=_describe_validation(data.validation_steps),
+            validation_steps={_json_id(s.id): n for s, n in zip(series, data.validation_steps)},
+        )
+
+        self.layout_ = layout
+        self.freq_ = freq
+        self.season_length_ = season
+        self.lookback_ = lookback
+        self.quantiles_ = levels
+        self.series_ids_ = [s.id for s in series]
+        self.scalers_ = {s.id: scaler for s, scaler in zip(series, data.scalers)}
+        self.model_config_ = model_config
+        self.network_ = network
+        self.fit_info_ = info
+        self.context_ = {
+            "target": np.stack([s.target[-lookback:] for s in series]),
+            "covariates": np.stack([s.covariates[-lookback:] for s in series]),
+            "last_time": [s.time[-1] for s in series],
+        }
+        self.n_features_in_ = len(layout.columns)
+        if all(isinstance(c, str) for c in layout.columns):
+            self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, df: Any = None, h: int | None = None, *, future: Any = None) -> Any:
+        """Forecast the ``h`` steps after the end of every series.
+
+        Args:
+            df: None: continue the series seen in ``fit`` (their last ``lookback_`` steps are kept).
+                A frame (same columns as in ``fit``) or array: forecast from this new context, e.g.
+                later data of the same series or new series (a new series is scaled by its own
+                statistics). Each series needs at least ``lookback_`` steps.
+            h: steps to forecast (default ``horizon``). Fewer: truncated. More: rolled forward on
+                the model's own forecasts, with a :class:`RecursiveForecastWarning`.
+            future: with ``future_covariates``: their values after each series' end, for
+                ``ceil(h / horizon) * horizon`` steps (the network forecasts whole blocks of
+                ``horizon`` steps). Long form: columns id, time, covariates; wide form: the time
+                column (or DatetimeIndex) and the covariates; numpy: an array (steps, K) of the
+                steps right after the end.
+
+        Returns:
+            A frame in the library and form of ``df`` (of the fit frame when ``df`` is None):
+            long: id, time, target and ``<target>_q<level>`` columns; wide: the time axis and, per
+            series, its point column then its quantile columns; numpy: the wide values.
+        """
+        check_is_fitted(self)
+        h = self._check_h(h)
+        layout, series = self._series_from(df, "predict(df)")
+        contexts = self._contexts(series, layout, h, future)
+        if h > self.horizon:
+            warnings.warn(
+                f"h={h} is longer than the trained horizon={self.horizon}: forecasting recursively in "
+                f"{blocks_needed(h, self.horizon)} blocks, each fed the previous blocks' point forecasts as "
+                f"inputs; errors compound, and quantile bands after step {self.horizon} are too narrow. "
+                f"Train with horizon={h} for direct forecasts",
+                RecursiveForecastWarning,
+                stacklevel=2,
+            )
+        results = forecast(self.network_, contexts, h, self._median_index())
+        times = [frames.future_times(s.time[-1], self.freq_, h, layout.time_kind) for s in series]
+        points = [point for point, _ in results]
+        quantiles = self._quantile_columns(results)
+        return frames.build_output(layout, [s.id for s in series], times, points, quantiles)
+
+    # ------------------------------------------------------------------ scoring
+    def evaluate(self, df: Any, *, n_windows: int = 1, future: Any = None) -> dict[str, float]:
+        """Forecast the last ``n_windows`` blocks of ``horizon`` steps of every series of ``df``
+        from the steps before them, and compare with the actual values.
+
+        Covariates are taken from ``df`` itself. Returns ``mse``, ``mae``, ``mase`` (scaled by the
+        in-sample seasonal-naive MAE of each window's history, ``season_length_``; the mean over
+        windows), ``smape`` (percent), and for quantile models ``pinball`` and ``crps`` (over the
+        requested levels), plus ``n_windows`` (windows in total).
+        """
+        from xlstm_ts import metrics
+
+        check_is_fitted(self)
+        if isinstance(n_windows, bool) or not isinstance(n_windows, numbers.Integral) or n_windows < 1:
+            raise ValueError(f"n_windows must be an integer >= 1; got {n_windows!r}")
+        if future is not None:
+            raise ValueError("evaluate() reads the covariates from df; future= is not used")
+        _, series = self._series_from(df, "evaluate(df)")
+        H = self.horizon
+        contexts, actuals, histories = [], [], []
+        for s in series:
+            need = self.lookback_ + n_windows * H
+            if len(s) < need:
+                raise ValueError(
+                    f"series {s.id!r} has {len(s)} time steps; evaluating {n_windows} window(s) of horizon={H} "
+                    f"after lookback={self.lookback_} steps of history needs at least {need}"
+                )
+            for w in range(n_windows, 0, -1):
+                cut = len(s) - w * H
+                contexts.append(Context(s.target[:cut], s.covariates[: cut + H], self._scaler_for(s)))
+                actuals.append(s.target[cut : cut + H])
+                histories.append(s.target[:cut])
+        results = forecast(self.network_, contexts, H, self._median_index())
+        point = np.stack([p for p, _ in results])
+        true = np.stack(actuals)
+        scores: list[float] = []
+        for k, history in enumerate(histories):
+            m = self.season_length_ if len(history) > self.season_length_ else 1
+            try:
+                scores.append(metrics.mase(true[k], point[k], history, m))
+            except ValueError:  # constant history: no scale
+                scores.append(float("nan"))
+        out = {
+            "mse": metrics.mse(true, point),
+            "mae": metrics.mae(true, point),
+            "mase": float(np.nanmean(scores)) if not np.all(np.isnan(scores)) else float("nan"),
+            "smape": metrics.smape(true, point),
+        }
+        if self.quantiles_ is not None:
+            requested = self._requested_levels()
+            index = [self.quantiles_.index(q) for q in requested]
+            q_values = np.stack([q[:, index] for _, q in results])
+            out["pinball"] = metrics.pinball_loss(true, q_values, requested)
+            out["crps"] = metrics.crps_from_quantiles(true, q_values, requested)
+        out["n_windows"] = len(contexts)
+        return out
+
+    def score(self, df: Any, y: None = None) -> float:
+        """Minus the MASE of the last ``horizon`` steps of each series of ``df`` (greater is better,
+        like scikit-learn's ``neg_*`` scores; see :meth:`evaluate`). ``y`` is ignored."""
+        return -self.evaluate(df)["mase"]
+
+    # ------------------------------------------------------------------ persistence, plotting
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to the directory ``path`` (safetensors weights + JSON; no pickle).
+
+        Holds ``model.safetensors``/``model.json`` (the xLSTM backbone, readable by
+        :func:`xlstm_ts.io.load_network`), ``forecaster.safetensors`` (covariate head, the kept
+        contexts) and ``forecaster.json`` (parameters, scalers, frequency, columns, versions).
+        """
+        from xlstm_ts.forecasting.persistence import save_forecaster
+
+        check_is_fitted(self)
+        return save_forecaster(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> XLSTMForecaster:
+        """Load a model written by :meth:`save`, on CPU. Raises :class:`xlstm_ts.io.ModelFileError`
+        (a ValueError) for a directory it cannot trust; never unpickles anything."""
+        from xlstm_ts.forecasting.persistence import load_forecaster
+
+        return load_forecaster(cls, path)
+
+    def plot(
+        self,
+        df: Any = None,
+        forecast: Any = None,
+        *,
+        h: int | None = None,
+        future: Any = None,
+        series: Sequence[Hashable] | None = None,
+        history: int | None = None,
+        max_series: int = 4,
+        title: str | None = None,
+    ) -> Any:
+        """A matplotlib Figure (Agg, never shown) of the history, the forecast and its quantile bands.
+
+        Args:
+            df: the history to draw (default: the kept context of the fit series); values of
+                ``df`` after the forecast start are drawn as actuals.
+            forecast: a frame returned by :meth:`predict` (default: ``predict(df, h, future=future)``).
+            series: ids (long) or column names (wide) to draw (default: the first ``max_series``).
+            history: steps of history drawn before the forecast (default ``lookback_``).
+        """
+        from xlstm_ts.forecasting.plotting import plot_estimator
+
+        check_is_fitted(self)
+        return plot_estimator(self, df, forecast, h=h, future=future, series=series, history=history,
+                              max_series=max_series, title=title)
+
+    # ------------------------------------------------------------------ scikit-learn
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------------ internals
+    def _check_params(self) -> None:
+        _check_int("horizon", self.horizon, 1)
+        if self.lookback is not None:
+            _check_int("lookback", self.lookback, 1)
+        for name in ("max_epochs", "batch_size"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("patience", self.patience, 0)
+        if not isinstance(self.verbose, numbers.Integral) or isinstance(self.verbose, bool):
+            raise ValueError(f"verbose must be an integer (0, 1 or 2); got {self.verbose!r}")
+        if self.fill_missing not in frames.MISSING_POLICIES:
+            raise ValueError(f"fill_missing must be one of {frames.MISSING_POLICIES}; got {self.fill_missing!r}")
+        if self.loss not in ("mse", "mae"):
+            raise ValueError(f"loss must be 'mse' or 'mae'; got {self.loss!r}")
+        if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be a number > 0; got {self.learning_rate!r}")
+        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be a number >= 0; got {self.weight_decay!r}")
+        self._quantile_levels()
+        self._covariates()
+        vs = self.validation_size
+        if vs is not None:
+            if isinstance(vs, bool) or not isinstance(vs, numbers.Real):
+                raise ValueError(f"validation_size must be None, an int or a float; got {vs!r}")
+            if isinstance(vs, numbers.Integral):
+                if vs != 0 and vs < self.horizon:
+                    raise ValueError(
+                        f"validation_size={vs} steps is shorter than horizon={self.horizon}: no validation window "
+                        f"fits; use 0 (no validation), None (automatic) or an int >= horizon"
+                    )
+            elif not 0.0 <= float(vs) < 1.0:
+                raise ValueError(f"a float validation_size is a fraction in [0, 1); got {vs!r}")
+        if self.model_kwargs is not None and not isinstance(self.model_kwargs, dict):
+            raise ValueError(f"model_kwargs must be a dict or None; got {type(self.model_kwargs).__name__}")
+
+    def _covariates(self) -> tuple[Hashable, ...]:
+        cov = self.future_covariates
+        if cov is None:
+            return ()
+        if isinstance(cov, (str, bytes)) or not isinstance(cov, Sequence):
+            raise ValueError(f"future_covariates must be a list of column names; got {cov!r}")
+        if len(set(cov)) != len(cov):
+            raise ValueError(f"future_covariates has repeated names: {list(cov)}")
+        return tuple(cov)
+
+    def _quantile_levels(self) -> tuple[float, ...] | None:
+        """The levels the network is trained on: the requested ones plus 0.5, ascending."""
+        requested = self._requested_levels()
+        if requested is None:
+            return None
+        return tuple(sorted(set(requested) | {0.5}))
+
+    def _requested_levels(self) -> list[float] | None:
+        q = self.quantiles
+        if q is None:
+            return None
+        if isinstance(q, (str, bytes)) or not isinstance(q, Sequence) or len(q) == 0:
+            raise ValueError(f"quantiles must be a non-empty list of levels in (0, 1), e.g. [0.1, 0.5, 0.9]; got {q!r}")
+        levels = []
+        for value in q:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 < float(value) < 1.0:
+                raise ValueError(f"quantile levels must be numbers in (0, 1); got {value!r} in {list(q)}")
+            levels.append(float(value))
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"quantiles has repeated levels: {list(q)}")
+        return sorted(levels)
+
+    def _median_index(self) -> int | None:
+        return None if self.quantiles_ is None else self.quantiles_.index(0.5)
+
+    def _quantile_columns(self, results: list[tuple[np.ndarray, np.ndarray | None]]) -> list[dict[float, np.ndarray]] | None:
+        if self.quantiles_ is None:
+            return None
+        requested = self._requested_levels()
+        return [{q: values[:, self.quantiles_.index(q)] for q in requested} for _, values in results]
+
+    def _check_h(self, h: Any) -> int:
+        if h is None:
+            return int(self.horizon)
+        if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
+            raise ValueError(f"h must be an integer >= 1 (steps to forecast); got {h!r}")
+        return int(h)
+
+    def _resolve_lookback(self, series: list[Series], freq: Any, season: int) -> int:
+        H = self.horizon
+        shortest = min(series, key=len)
+        T = len(shortest)
+        patch = self._model_setting("token_axis") == "patch"
+        minimum = int(self._model_setting("patch_len")) if patch else 1
+        if self.lookback is not None:
+            L = int(self.lookback)
+            for s in series:
+                if len(s) < L + H:
+                    raise ValueError(
+                        f"series {s.id!r} has {len(s)} time step(s) (n_samples={len(s)}), fewer than lookback={L} + "
+                        f"horizon={H} = {L + H} needed for one training window; give longer series or a smaller "
+                        f"lookback/horizon"
+                    )
+            return L
+        periods = 7 if (isinstance(freq, str) and season == 24 and frames.rule_code(frames.to_offset(freq)) == "h") else 4
+        wanted = min(MAX_DEFAULT_LOOKBACK, max(periods * season, 2 * H, MIN_DEFAULT_LOOKBACK))
+        room_with_validation = T - H - held_out_steps(T, H, self.validation_size)
+        room = room_with_validation if room_with_validation >= minimum else T - H
+        if room < minimum:
+            raise ValueError(
+                f"series {shortest.id!r} has {T} time step(s) (n_samples={T}), too few: horizon={H} plus the "
+                f"shortest lookback {minimum}{' (patch_len)' if patch else ''} need {H + minimum}; give longer series, "
+                f"a smaller horizon{' or patch_len' if patch else ''}"
+            )
+        return int(min(wanted, room))
+
+    def _model_setting(self, name: str) -> Any:
+        kwargs = self.model_kwargs or {}
+        return kwargs.get(name, getattr(self, name))
+
+    def _model_config(self, lookback: int, n_cov: int, levels: tuple[float, ...] | None) -> dict[str, Any]:
+        from xlstm_ts.models.registry import config_class
+
+        kwargs = dict(self.model_kwargs or {})
+        clash = sorted(set(kwargs) & {*_MODEL_KEYWORDS, "lookback", "horizon"})
+        if clash:
+            raise ValueError(
+                f"model_kwargs sets {clash}: set them as keyword arguments of XLSTMForecaster instead "
+                f"(lookback and horizon too)"
+            )
+        values = {name: getattr(self, name) for name in _MODEL_KEYWORDS}
+        values.update(kwargs)
+        values["lookback"] = lookback
+        values["horizon"] = self.horizon * (len(levels) if levels else 1)
+        try:
+            config = config_class("xlstm").from_dict(values)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"invalid network setting: {err}") from None
+        return config.to_dict()
+
+    def _series_from(self, df: Any, what: str) -> tuple[FrameLayout, list[Series]]:
+        """The layout for outputs and the series of ``df`` (or the kept contexts when None)."""
+        layout = self.layout_
+        if df is None:
+            return layout, self._stored_series()
+        frame, library = _read(df, what)
+        if library == "numpy":
+            if layout.library != "numpy":
+                raise ValueError(f"{what}: the model was fitted on a {layout.library} frame; pass a frame, not an array")
+            if frame.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {frame.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
+                    f"features as input (one column per series, as in fit)"
+                )
+        else:
+            if layout.library == "numpy":
+                raise ValueError(f"{what}: the model was fitted on a numpy array; pass an array of the same columns")
+            frames.check_same_columns(frame, layout, what)
+        layout = _with_library(layout, library)
+        series = frames.extract_series(frame, layout, what)
+        for s in series:
+            if len(s.time) >= 3 and layout.time_kind == "datetime":
+                inferred = frames._infer_freq(s.time)
+                if inferred is not None and frames.to_offset(inferred) != frames.to_offset(self.freq_):
+                    raise ValueError(
+                        f"{what}: series {s.id!r} has frequency {inferred!r}, the model was trained on {self.freq_!r}"
+                    )
+        series = [frames.regularize(s, self.freq_, layout.time_kind) for s in series]
+        series = [frames.fill_missing_values(s, self.fill_missing, what, layout) for s in series]
+        for s in series:
+            if len(s) < self.lookback_:
+                raise ValueError(
+                    f"{what}: series {s.id!r} has {len(s)} time step(s); forecasting needs at least lookback="
+                    f"{self.lookback_} steps of history"
+                )
+        return layout, series
+
+    def _stored_series(self) -> list[Series]:
+        ctx = self.context_
+        out = []
+        for k, series_id in enumerate(self.series_ids_):
+            last = ctx["last_time"][k]
+            if self.layout_.time_kind == "integer":
+                time = pd.Index(int(last) - int(self.freq_) * np.arange(self.lookback_ - 1, -1, -1, dtype=np.int64))
+            else:
+                time = pd.date_range(end=last, periods=self.lookback_, freq=frames.to_offset(self.freq_))
+            out.append(Series(series_id, time, ctx["target"][k], ctx["covariates"][k], np.full(self.lookback_, -1)))
+        return out
+
+    def _scaler_for(self, s: Series) -> StandardScaler:
+        try:
+            known = s.id in self.scalers_
+        except TypeError:
+            known = False
+        if known:
+            return self.scalers_[s.id]
+        return StandardScaler().fit(np.column_stack([s.target, s.covariates]))
+
+    def _contexts(self, series: list[Series], layout: FrameLayout, h: int, future: Any) -> list[Context]:
+        n_cov = len(self.layout_.covariates)
+        steps = blocks_needed(h, self.horizon) * self.horizon
+        if n_cov == 0:
+            if future is not None:
+                raise ValueError("future= was given but the model has no future_covariates; leave it out")
+            return [Context(s.target, s.covariates, self._scaler_for(s)) for s in series]
+        if future is None:
+            raise ValueError(
+                f"this model uses the future covariates {list(self.layout_.covariates)}: pass future= with their "
+                f"values for the {steps} steps after each series' end (h={h} rounded up to whole blocks of "
+                f"horizon={self.horizon})"
+            )
+        tables = frames.read_future(future, layout, self.id_col, "future")
+        contexts = []
+        for s in series:
+            wanted = frames.future_times(s.time[-1], self.freq_, steps, layout.time_kind)
+            values = frames.future_values(tables, s.id if layout.form == "long" else None, wanted, s.id)
+            contexts.append(Context(s.target, np.concatenate([s.covariates, values]), self._scaler_for(s)))
+        return contexts
+
+
+def _describe_validation(steps: list[int]) -> str:
+    held = [n for n in steps if n]
+    if not held:
+        return "none: trained max_epochs epochs without early stopping"
+    low, high = min(held), max(held)
+    span = f"{low}" if low == high else f"{low}-{high}"
+    return f"the last {span} steps of {len(held)} of {len(steps)} series held out"
+
+
+def _read(df: Any, what: str) -> tuple[pd.DataFrame, frames.Library]:
+    if isinstance(df, pd.Series):
+        raise TypeError(f"{what} must be a DataFrame (or a 2-D array), got a pandas Series: use series.to_frame()")
+    if df is not None and type(df).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{what}: sparse input is not supported; pass a dense array (X.toarray()) or a DataFrame")
+    if isinstance(df, np.ndarray) or (
+        not isinstance(df, pd.DataFrame) and not hasattr(df, "to_pandas") and hasattr(df, "__array__")
+    ):
+        array = np.asarray(df)
+        if np.iscomplexobj(array):
+            raise ValueError(f"{what}: Complex data not supported")
+        if array.dtype == object:
+            try:
+                array = array.astype(np.float64)
+            except TypeError as err:
+                raise TypeError(f"{what}: {err}") from None
+        df = array
+    return frames.as_pandas(df, what)
+
+
+def _with_library(layout: FrameLayout, library: frames.Library) -> FrameLayout:
+    if library == layout.library:
+        return layout
+    from dataclasses import replace
+
+    return replace(layout, library=library)
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+
+
+def _json_id(value: Hashable) -> Any:
+    return value if isinstance(value, (str, int, float)) else str(value)
+

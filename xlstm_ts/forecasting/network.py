@@ -1,0 +1,95 @@
+"""The estimator's network: a registry xLSTM network, widened for quantiles, plus a covariate head.
+
+Input x (B, L, 1 + K): channel 0 is the target; channels 1..K are the future covariates *lead by
+the horizon*: at window position t they hold the covariate value at t + H, so the last H positions
+of a window are the covariates of the H forecast steps (see :mod:`xlstm_ts.forecasting.training`).
+
+* The backbone is ``build_network("xlstm", config with horizon = H * Q, n_channels=1 + K,
+  output_channels=[0])``: its head and linear skip are widened to H * Q outputs, read as Q
+  blocks of H. RevIN stays inside the backbone.
+* With covariates, a zero-initialized linear map from the window's covariates (L * K values) to
+  the H * Q outputs is added (so training starts from the pure backbone). In ``token_axis="variate"``
+  mode the backbone also mixes the covariate channels itself; in "patch" mode (channel-independent)
+  the covariate head is their only path to the forecast.
+* Quantiles are sorted along the quantile axis, so they never cross.
+
+Output: (B, H, 1) for point forecasts, (B, H, 1, Q) for quantiles (ascending levels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from xlstm_ts.training.config import TrainConfig
+from xlstm_ts.training.module import ForecastModule, point_loss
+
+
+class ForecastNetwork(nn.Module):
+    """Backbone (+ covariate head) with H x Q outputs; see the module docstring."""
+
+    def __init__(
+        self, backbone: nn.Module, horizon: int, lookback: int, n_covariates: int, n_quantiles: int = 0
+    ) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.horizon = horizon
+        self.lookback = lookback
+        self.n_covariates = n_covariates
+        self.n_quantiles = n_quantiles
+        outputs = horizon * max(1, n_quantiles)
+        if n_covariates > 0:
+            self.covariate_head: nn.Linear | None = nn.Linear(lookback * n_covariates, outputs)
+            nn.init.zeros_(self.covariate_head.weight)
+            nn.init.zeros_(self.covariate_head.bias)
+        else:
+            self.covariate_head = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, L, 1 + K) -> (B, H, 1) or (B, H, 1, Q)."""
+        batch = x.shape[0]
+        q = max(1, self.n_quantiles)
+        y = self.backbone(x).reshape(batch, q, self.horizon)  # (B, H*Q, 1) -> (B, Q, H)
+        if self.covariate_head is not None:
+            y = y + self.covariate_head(x[..., 1:].flatten(1)).reshape(batch, q, self.horizon)
+        if self.n_quantiles == 0:
+            return y[:, 0, :, None]
+        return torch.sort(y, dim=1).values.permute(0, 2, 1)[:, :, None, :]
+
+
+def pinball_loss(prediction: torch.Tensor, target: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+    """Mean pinball (quantile) loss of prediction (..., Q) against target (...) at ``levels`` (Q,)."""
+    error = target.unsqueeze(-1) - prediction
+    return torch.maximum(levels * error, (levels - 1.0) * error).mean()
+
+
+class ForecasterModule(ForecastModule):
+    """:class:`ForecastModule` with the pinball loss when the network forecasts quantiles.
+
+    ``val_loss`` (what early stopping and best-weight selection watch) is the MSE for point
+    forecasts and the mean pinball loss for quantiles, both on the per-series scaled data.
+    """
+
+    def __init__(self, network: ForecastNetwork, config: TrainConfig, quantiles: Sequence[float] | None) -> None:
+        super().__init__(network, config)
+        levels = torch.tensor(list(quantiles or []), dtype=torch.float32)
+        self.register_buffer("levels", levels, persistent=False)
+
+    def _loss(self, prediction: torch.Tensor, target: torch.Tensor, name: str) -> torch.Tensor:
+        if self.levels.numel():
+            return pinball_loss(prediction, target, self.levels)
+        return point_loss(name, prediction, target)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = self._loss(self.network(x), y, self.config.loss)
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=False, batch_size=x.shape[0])
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        loss = self._loss(self.network(x), y, "mse")
+        self.log("val_loss", loss, prog_bar=True, batch_size=x.shape[0])

@@ -1,0 +1,245 @@
+"""Saving and loading a fitted ``XLSTMForecaster``: safetensors + JSON, never pickle.
+
+A saved model is a directory:
+
+* ``model.safetensors`` + ``model.json``: the xLSTM backbone, written by :func:`xlstm_ts.io.save_network`
+  (so :func:`xlstm_ts.io.load_network` can read it alone);
+* ``forecaster.safetensors``: the covariate head's weights (if any) and the kept contexts
+  (``context.target`` (S, L), ``context.covariates`` (S, L, K), float64);
+* ``forecaster.json``: ``{"format": "xlstm-ts-forecaster", "format_version", "library_version",
+  "params" (get_params()), "fitted": {layout, freq, lookback, season_length, quantiles,
+  series (id, last time, scaler statistics), model_config, fit_info, n_features_in}}``.
+
+Loading checks the format markers, the versions, every field's presence and type, and that the
+tensors match the described network; anything else is a :class:`xlstm_ts.io.ModelFileError`.
+Everything is loaded on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from xlstm_ts.data.scaling import StandardScaler
+from xlstm_ts.forecasting.frames import FrameLayout
+from xlstm_ts.forecasting.network import ForecastNetwork
+from xlstm_ts.io import ModelFileError, load_network, save_network
+
+if TYPE_CHECKING:
+    from xlstm_ts.forecasting.estimator import XLSTMForecaster
+
+FORMAT = "xlstm-ts-forecaster"
+FORMAT_VERSION = 1
+META_FILE = "forecaster.json"
+TENSOR_FILE = "forecaster.safetensors"
+
+
+def save_forecaster(model: XLSTMForecaster, path: str | Path) -> Path:
+    """Write ``model`` (fitted) to the directory ``path``; returns it."""
+    from safetensors.torch import save_file
+
+    from xlstm_ts import __version__
+
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"{directory} exists and is not a directory; save() writes a model directory")
+    network = model.network_
+    save_network(
+        directory,
+        network.backbone,
+        "xlstm",
+        model.model_config_,
+        1 + network.n_covariates,
+        [0],
+        metadata={"written_by": "XLSTMForecaster.save"},
+    )
+    tensors = {
+        "context.target": torch.from_numpy(np.ascontiguousarray(model.context_["target"], dtype=np.float64)),
+        "context.covariates": torch.from_numpy(np.ascontiguousarray(model.context_["covariates"], dtype=np.float64)),
+    }
+    if network.covariate_head is not None:
+        for name, tensor in network.covariate_head.state_dict().items():
+            tensors[f"covariate_head.{name}"] = tensor.detach().cpu().contiguous()
+    save_file(tensors, str(directory / TENSOR_FILE), metadata={"format": FORMAT})
+    params = model.get_params(deep=False)
+    if not isinstance(params.get("random_state"), (int, type(None))):
+        params["random_state"] = None  # a RandomState object: the seed actually used is in fit_info
+    series = [
+        {
+            "id": _plain(series_id),
+            "last_time": _time_to_json(model.context_["last_time"][k]),
+            "scaler": model.scalers_[series_id].state_dict(),
+        }
+        for k, series_id in enumerate(model.series_ids_)
+    ]
+    description = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "torch_version": torch.__version__,
+        "params": {k: _plain(v) for k, v in params.items()},
+        "fitted": {
+            "layout": {k: _plain(v) for k, v in model.layout_.to_dict().items()},
+            "freq": _plain(model.freq_),
+            "lookback": model.lookback_,
+            "season_length": model.season_length_,
+            "quantiles": list(model.quantiles_) if model.quantiles_ is not None else None,
+            "n_features_in": model.n_features_in_,
+            "series": series,
+            "model_config": model.model_config_,
+            "fit_info": _plain(model.fit_info_),
+        },
+    }
+    try:
+        text = json.dumps(description, indent=2, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"cannot save this model as JSON (a parameter, id or column name is not JSON-able): {err}") from err
+    (directory / META_FILE).write_text(text + "\n")
+    return directory
+
+
+def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForecaster:
+    """Rebuild a model saved by :func:`save_forecaster` (on CPU)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    directory = Path(path)
+    if not directory.exists():
+        raise ModelFileError(f"{directory} does not exist")
+    if not directory.is_dir():
+        raise ModelFileError(
+            f"{directory} is a file, not a model directory written by XLSTMForecaster.save(); "
+            f"pickled models are never loaded"
+        )
+    meta_path = directory / META_FILE
+    if not meta_path.is_file():
+        raise ModelFileError(f"{meta_path} not found: {directory} is not a model directory written by XLSTMForecaster.save()")
+    try:
+        description = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelFileError(f"{meta_path} is not valid JSON ({err})") from err
+    if not isinstance(description, dict) or description.get("format") != FORMAT:
+        raise ModelFileError(f"{meta_path} is not an XLSTMForecaster description (missing format={FORMAT!r})")
+    version = description.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{meta_path}: invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{meta_path} has format_version {version}; this xlstm-ts reads up to {FORMAT_VERSION}: upgrade xlstm-ts"
+        )
+    try:
+        params = dict(description["params"])
+        fitted = dict(description["fitted"])
+        layout = FrameLayout.from_dict(fitted["layout"])
+        lookback = _positive_int(fitted["lookback"], "lookback")
+        season = _positive_int(fitted["season_length"], "season_length")
+        n_features = _positive_int(fitted["n_features_in"], "n_features_in")
+        levels = fitted["quantiles"]
+        levels = tuple(float(q) for q in levels) if levels is not None else None
+        series_entries = list(fitted["series"])
+        model_config = dict(fitted["model_config"])
+        fit_info = dict(fitted.get("fit_info") or {})
+        freq = fitted["freq"]
+        model = cls(**params)
+        ids = [entry["id"] for entry in series_entries]
+        scalers = [StandardScaler.from_state_dict(entry["scaler"]) for entry in series_entries]
+        last_times = [_time_from_json(entry["last_time"], layout) for entry in series_entries]
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{meta_path} is malformed or incomplete: {type(err).__name__}: {err}") from err
+    if not ids:
+        raise ModelFileError(f"{meta_path} describes no series")
+
+    backbone, backbone_description = load_network(directory, device="cpu")
+    if backbone_description.get("config") != model_config:
+        raise ModelFileError(f"{directory / 'model.json'} does not describe the network of {meta_path}")
+    n_cov = len(layout.covariates)
+    n_q = len(levels) if levels else 0
+    network = ForecastNetwork(backbone, int(params["horizon"]), lookback, n_cov, n_q)
+    tensor_path = directory / TENSOR_FILE
+    if not tensor_path.is_file():
+        raise ModelFileError(f"{tensor_path} not found next to {META_FILE}")
+    try:
+        tensors = load_file(str(tensor_path), device="cpu")
+    except (SafetensorError, OSError) as err:
+        raise ModelFileError(f"{tensor_path} is not a readable safetensors file ({err})") from err
+    head = {k.removeprefix("covariate_head."): v for k, v in tensors.items() if k.startswith("covariate_head.")}
+    try:
+        if network.covariate_head is not None:
+            network.covariate_head.load_state_dict(head, strict=True)
+        elif head:
+            raise RuntimeError("covariate head weights present but the model has no covariates")
+    except RuntimeError as err:
+        raise ModelFileError(f"{tensor_path} does not match the network in {META_FILE}: {err}") from err
+    target = tensors.get("context.target")
+    covariates = tensors.get("context.covariates")
+    if (
+        target is None
+        or covariates is None
+        or tuple(target.shape) != (len(ids), lookback)
+        or tuple(covariates.shape) != (len(ids), lookback, n_cov)
+    ):
+        raise ModelFileError(f"{tensor_path}: the kept contexts do not match {len(ids)} series of lookback {lookback}")
+
+    network.eval()
+    model.layout_ = layout
+    model.freq_ = freq
+    model.season_length_ = season
+    model.lookback_ = lookback
+    model.quantiles_ = levels
+    model.series_ids_ = ids
+    model.scalers_ = dict(zip(ids, scalers))
+    model.model_config_ = model_config
+    model.network_ = network
+    model.fit_info_ = fit_info
+    model.context_ = {
+        "target": target.double().numpy(),
+        "covariates": covariates.double().numpy(),
+        "last_time": last_times,
+    }
+    model.n_features_in_ = n_features
+    if all(isinstance(c, str) for c in layout.columns):
+        model.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+    return model
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return value
+
+
+def _time_to_json(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return _plain(value)
+
+
+def _time_from_json(value: Any, layout: FrameLayout) -> Any:
+    if layout.time_kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"integer time expected, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"ISO timestamp expected, got {value!r}")
+    return pd.Timestamp(value)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars/arrays and tuples as plain JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

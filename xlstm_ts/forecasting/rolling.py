@@ -1,0 +1,97 @@
+"""Forecasting from contexts: one network pass per block of ``horizon`` steps, recursively beyond.
+
+For ``h > horizon`` the point forecast (the median with quantiles) of each block is appended to
+the context and the next block is forecast from it: errors compound, and the quantile bands of the
+later blocks are conditional on the earlier medians (too narrow). The estimator warns with
+:class:`RecursiveForecastWarning`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from xlstm_ts.data.scaling import StandardScaler
+from xlstm_ts.forecasting.network import ForecastNetwork
+from xlstm_ts.forecasting.training import model_inputs
+
+PREDICT_BATCH = 512
+"""Contexts per network call."""
+
+
+class RecursiveForecastWarning(UserWarning):
+    """``predict(h=...)`` goes past the trained horizon: forecasts are fed back as inputs."""
+
+
+@dataclass
+class Context:
+    """What one forecast starts from (data units)."""
+
+    target: np.ndarray
+    """(n,) the target history, n >= lookback."""
+    covariates: np.ndarray
+    """(n + f, K): the covariates of the history, then f known future steps (f >= blocks * horizon)."""
+    scaler: StandardScaler
+    """Per-series scaler over the 1 + K channels."""
+
+
+def blocks_needed(h: int, horizon: int) -> int:
+    """Network passes needed for ``h`` steps."""
+    return math.ceil(h / horizon)
+
+
+@torch.no_grad()
+def forecast(
+    network: ForecastNetwork,
+    contexts: Sequence[Context],
+    h: int,
+    median_index: int | None,
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Forecast ``h`` steps after every context.
+
+    Returns, per context, the point forecast (h,) and the quantile forecasts (h, Q) or None.
+    """
+    network = network.eval()
+    device = next(network.parameters()).device
+    horizon, lookback = network.horizon, network.lookback
+    blocks = blocks_needed(h, horizon)
+    scaled_target = []
+    scaled_cov = []
+    for ctx in contexts:
+        k = ctx.covariates.shape[1]
+        target = (ctx.target - ctx.scaler.mean_[0]) / ctx.scaler.std_[0]
+        cov = (ctx.covariates - ctx.scaler.mean_[1:]) / ctx.scaler.std_[1:] if k else ctx.covariates
+        scaled_target.append(list(target[-lookback:]))
+        scaled_cov.append(cov[len(ctx.target) - lookback :])  # aligned with the kept target rows
+    outputs: list[list[np.ndarray]] = [[] for _ in contexts]
+    for _ in range(blocks):
+        rows = []
+        for i in range(len(contexts)):
+            n = len(scaled_target[i])
+            history = np.asarray(scaled_target[i][n - lookback :])
+            covariates = scaled_cov[i][n - lookback : n + horizon]
+            rows.append(model_inputs(history, covariates, horizon))
+        x_all = np.stack(rows).astype(np.float32)
+        results = []
+        for start in range(0, len(x_all), PREDICT_BATCH):
+            x = torch.from_numpy(x_all[start : start + PREDICT_BATCH]).to(device)
+            results.append(network(x).double().cpu().numpy()[:, :, 0])  # (B, H) or (B, H, Q)
+        y = np.concatenate(results)
+        for i in range(len(contexts)):
+            outputs[i].append(y[i])
+            point = y[i] if median_index is None else y[i][:, median_index]
+            scaled_target[i].extend(point.tolist())
+    result = []
+    for i, ctx in enumerate(contexts):
+        y = np.concatenate(outputs[i])[:h]
+        mean, std = ctx.scaler.mean_[0], ctx.scaler.std_[0]
+        y = y * std + mean
+        if median_index is None:
+            result.append((y, None))
+        else:
+            result.append((y[:, median_index].copy(), y))
+    return result

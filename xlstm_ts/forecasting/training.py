@@ -1,0 +1,179 @@
+"""From series to a trained network: per-series scaling, model inputs, the validation hold-out,
+and the Lightning run (best-validation weights, early stopping, progress bar).
+
+Validation hold-out: the last ``n_val`` steps of each series are forecast by its validation
+windows (their inputs reach back ``lookback`` steps into the training part), where
+``n_val = max(horizon, ceil(0.1 * T))`` by default (``validation_size`` sets it: a fraction of each
+series, a number of steps, or 0 for none). A series keeps all its windows for training when
+``T - n_val < lookback + horizon``. When no series is long enough the network trains for
+``max_epochs`` epochs without early stopping, and a :class:`NoValidationWarning` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
+
+from xlstm_ts.data.scaling import StandardScaler
+from xlstm_ts.data.windows import WindowDataset
+from xlstm_ts.forecasting.frames import Series
+from xlstm_ts.forecasting.network import ForecasterModule, ForecastNetwork
+from xlstm_ts.training.callbacks import BestWeights
+from xlstm_ts.training.config import TrainConfig
+
+DEFAULT_VALIDATION_FRACTION = 0.1
+"""Share of each series held out for validation when ``validation_size=None``."""
+
+
+class NoValidationWarning(UserWarning):
+    """No series is long enough to hold out validation windows: no early stopping."""
+
+
+def model_inputs(target: np.ndarray, covariates: np.ndarray, horizon: int) -> np.ndarray:
+    """Network input rows (n, 1 + K): the target and the covariates lead by ``horizon`` steps.
+
+    Row t holds ``[target[t], covariates[t + horizon]]``. ``covariates`` may be longer than
+    ``target`` (past rows then known future rows); rows whose lead falls past its end repeat its
+    last row (windows that can read them are never built).
+    """
+    n = len(target)
+    if covariates.shape[1] == 0:
+        return target[:, None].astype(np.float64)
+    index = np.minimum(np.arange(n) + horizon, len(covariates) - 1)
+    return np.column_stack([target, covariates[index]])
+
+
+def held_out_steps(length: int, horizon: int, validation_size: Any) -> int:
+    """Steps at the end of a series of ``length`` that validation would take (0: none asked for)."""
+    if validation_size is None:
+        return max(horizon, math.ceil(DEFAULT_VALIDATION_FRACTION * length))
+    if validation_size == 0:
+        return 0
+    if isinstance(validation_size, float):
+        return max(horizon, math.ceil(validation_size * length))
+    return int(validation_size)
+
+
+def validation_steps(length: int, lookback: int, horizon: int, validation_size: Any) -> int:
+    """Steps at the end of a series of ``length`` held out for validation: :func:`held_out_steps`,
+    or 0 when the rest would be shorter than one training window (``lookback + horizon``)."""
+    n_val = held_out_steps(length, horizon, validation_size)
+    if n_val == 0 or length - n_val < lookback + horizon:
+        return 0
+    return n_val
+
+
+@dataclass
+class PreparedData:
+    """Training and validation windows of every series, and the per-series scalers."""
+
+    train: Dataset
+    val: Dataset | None
+    scalers: list[StandardScaler]
+    validation_steps: list[int]
+    n_train_windows: int
+    n_val_windows: int
+
+
+def prepare(series: Sequence[Series], lookback: int, horizon: int, validation_size: Any) -> PreparedData:
+    """Scale each series with statistics of its training part, build the windows, split them."""
+    train_sets, val_sets, scalers, held_out = [], [], [], []
+    for s in series:
+        n = len(s)
+        n_val = validation_steps(n, lookback, horizon, validation_size)
+        channels = np.column_stack([s.target, s.covariates])
+        scaler = StandardScaler().fit(channels[: n - n_val])
+        scaled = scaler.transform(channels)
+        inputs = model_inputs(scaled[:, 0], scaled[:, 1:], horizon).astype(np.float32)
+        train_sets.append(WindowDataset(inputs[: n - n_val], lookback, horizon, features="MS", target_index=0))
+        if n_val:
+            val_sets.append(
+                WindowDataset(inputs[n - n_val - lookback :], lookback, horizon, features="MS", target_index=0)
+            )
+        scalers.append(scaler)
+        held_out.append(n_val)
+    train = ConcatDataset(train_sets)
+    val = ConcatDataset(val_sets) if val_sets else None
+    return PreparedData(train, val, scalers, held_out, len(train), len(val) if val is not None else 0)
+
+
+@contextlib.contextmanager
+def quiet_lightning(verbose: int) -> Iterator[None]:
+    """Silence Lightning's informational logging and its data-loader hints (restored afterwards)."""
+    logger = logging.getLogger("lightning.pytorch")
+    level = logger.level
+    if verbose < 2:
+        logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            warnings.filterwarnings("ignore", ".*number of training batches.*")
+            warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+            warnings.filterwarnings("ignore", ".*LeafSpec.*")
+            warnings.filterwarnings("ignore", ".*no `val_dataloader`.*")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def train(
+    network: ForecastNetwork,
+    data: PreparedData,
+    *,
+    quantiles: Sequence[float] | None,
+    config: TrainConfig,
+    batch_size: int,
+    seed: int,
+    verbose: int,
+) -> dict[str, Any]:
+    """Fit ``network`` in place (best-validation weights restored, moved to CPU, eval mode).
+
+    Returns a summary: epochs run, best epoch and validation loss, windows, seconds.
+    """
+    module = ForecasterModule(network, config, quantiles)
+    generator = torch.Generator().manual_seed(seed)
+    train_loader = DataLoader(data.train, batch_size=batch_size, shuffle=True, generator=generator)
+    val_loader = DataLoader(data.val, batch_size=max(256, batch_size)) if data.val is not None else None
+    best = BestWeights("val_loss")
+    callbacks: list[pl.Callback] = [best]
+    if val_loader is not None and config.patience > 0:
+        callbacks.append(pl.callbacks.EarlyStopping("val_loss", patience=config.patience, mode="min"))
+    start = time.perf_counter()
+    with quiet_lightning(verbose):
+        trainer = pl.Trainer(
+            max_epochs=config.max_epochs,
+            accelerator=config.accelerator,
+            devices=1,
+            gradient_clip_val=config.gradient_clip or None,
+            callbacks=callbacks,
+            enable_checkpointing=False,
+            logger=False,
+            enable_progress_bar=verbose > 0,
+            enable_model_summary=verbose > 1,
+            num_sanity_val_steps=0,
+            limit_val_batches=1.0 if val_loader is not None else 0,
+            deterministic=False,
+        )
+        trainer.fit(module, train_loader, val_loader)
+    best.restore(module)
+    module.network.cpu().eval()
+    return {
+        "epochs": int(trainer.current_epoch),
+        "best_epoch": int(best.best_epoch),
+        "best_val_loss": float(best.best_score) if best.best_state is not None else None,
+        "early_stopping": val_loader is not None and config.patience > 0,
+        "train_windows": data.n_train_windows,
+        "val_windows": data.n_val_windows,
+        "train_seconds": round(time.perf_counter() - start, 3),
+    }

@@ -1,0 +1,40 @@
+"""Optuna sweeps: tune xLSTM's mLSTM:sLSTM ratio (and the rest) against baselines, reproducibly,
+from one laptop process to many machines sharing a database.
+
+* :mod:`.spaces`: search spaces, ``space(trial, context) -> config dict`` per model.
+* :mod:`.objective`: a trial = sample a run config, ``fit_run`` it, return its best validation MSE.
+* :mod:`.pruning`: the Lightning callback reporting ``val_loss`` per epoch to the pruner.
+* :mod:`.storage`: storage URLs, heartbeats (dead workers' trials fail), the exact-budget lock.
+* :mod:`.sweep`: the worker loop, the refit of the best config.
+* :mod:`.report`: comparison table, ratio effect, Optuna plots.
+* :mod:`.commands`: ``xlstm-ts sweep`` / ``xlstm-ts sweep-report`` (``add_sweep_parsers``).
+
+See docs/sweeps.md.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from xlstm_ts.tuning.commands import add_sweep_parsers, cmd_sweep, cmd_sweep_report, main
+
+# the rest is imported on first use, so that building the CLI parser stays fast (no torch import)
+_LAZY = {
+    "SweepError": "objective", "SweepObjective": "objective", "base_values": "objective",
+    "OptunaPruning": "pruning", "TrainingDiverged": "pruning",
+    "RATIOS": "spaces", "SPACES": "spaces", "SpaceContext": "spaces", "get_space": "spaces",
+    "space_parameters": "spaces", "suggest_config": "spaces",
+    "StorageError": "storage", "open_storage": "storage", "parse_storage_url": "storage",
+    "StudyOutcome": "sweep", "SweepSettings": "sweep", "run_sweep": "sweep",
+    "format_report": "report", "write_report": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"xlstm_ts.tuning.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'xlstm_ts.tuning' has no attribute {name!r}")
+
+
+__all__ = ["add_sweep_parsers", "cmd_sweep", "cmd_sweep_report", "main", *_LAZY]
