@@ -64,6 +64,27 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", required=True, help="CSV to write: date + forecast columns")
     predict.set_defaults(handler=cmd_predict)
 
+    bench = sub.add_parser(
+        "benchmark", help="run the configs in experiments/configs over datasets x horizons x seeds (resumes)"
+    )
+    bench.add_argument("--datasets", default="ETTh1,ETTh2,ETTm1,ETTm2,Weather,Exchange,ILI",
+                       help="comma-separated benchmark names")
+    bench.add_argument("--horizons", default="96,192,336,720",
+                       help="comma-separated horizons (ILI uses its own 24,36,48,60)")
+    bench.add_argument("--seeds", default="2021", help="comma-separated seeds")
+    bench.add_argument("--configs", default="experiments/configs", help="folder of <Dataset>_<horizon>.yaml configs")
+    bench.add_argument("--output", default="runs/benchmark", help="folder of the run directories (resume point)")
+    bench.add_argument("--published", default="experiments/published.yaml", help="published numbers to compare with")
+    bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
+    bench.add_argument("--dry-run", action="store_true", help="list the runs and whether they are done; run nothing")
+    _add_data_dir(bench)
+    bench.set_defaults(handler=cmd_benchmark)
+
+    from xlstm_ts.tuning import add_sweep_parsers
+
+    add_sweep_parsers(sub)
+
     datasets = sub.add_parser("datasets", help="list the benchmark registry and which files are available locally")
     _add_data_dir(datasets)
     datasets.set_defaults(handler=cmd_datasets)
@@ -227,6 +248,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     result.insert(0, "date", future)
     result.to_csv(args.output, index=False)
     print(f"wrote {horizon} steps ({future[0]} .. {future[-1]}, step {freq}) to {args.output}")
+    return 0
+
+
+# --------------------------------------------------------------------------- benchmark
+def _csv_ints(text: str, flag: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as err:
+        raise CLIError(f"{flag} expects comma-separated integers, got {text!r}") from err
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from xlstm_ts.benchmark import collect_results, load_published, plan_cells, render_results, run_cell
+
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    cells = plan_cells(datasets, _csv_ints(args.horizons, "--horizons"), _csv_ints(args.seeds, "--seeds"))
+    configs, output = Path(args.configs), Path(args.output)
+    published = load_published(Path(args.published))
+    for number, cell in enumerate(cells, start=1):
+        done = (output / cell.name / "metrics.json").is_file()
+        print(f"[{number}/{len(cells)}] {cell.name}: {'done' if done else 'to run'}", flush=True)
+        if args.dry_run:
+            continue
+        metrics = run_cell(cell, configs, output, args.data_dir, args.set)
+        print(f"    test MSE {metrics['test_mse']:.4f}  MAE {metrics['test_mae']:.4f}  "
+              f"({metrics['train_seconds']:.0f} s)", flush=True)
+        Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.results_md).write_text(render_results(collect_results(output), published, args.configs))
+    if not args.dry_run:
+        print(f"results table: {args.results_md}")
     return 0
 
 

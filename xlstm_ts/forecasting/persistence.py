@@ -155,12 +155,20 @@ def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForeca
     if not ids:
         raise ModelFileError(f"{meta_path} describes no series")
 
+    horizon = params.get("horizon")
+    n_q = len(levels) if levels else 0
+    if model_config.get("lookback") != lookback or model_config.get("horizon") != (
+        horizon * max(1, n_q) if isinstance(horizon, int) else None
+    ):
+        raise ModelFileError(
+            f"{meta_path}: lookback={lookback}, horizon={horizon} and {n_q} quantiles disagree with the network "
+            f"config (lookback={model_config.get('lookback')}, horizon={model_config.get('horizon')})"
+        )
     backbone, backbone_description = load_network(directory, device="cpu")
     if backbone_description.get("config") != model_config:
         raise ModelFileError(f"{directory / 'model.json'} does not describe the network of {meta_path}")
     n_cov = len(layout.covariates)
-    n_q = len(levels) if levels else 0
-    network = ForecastNetwork(backbone, int(params["horizon"]), lookback, n_cov, n_q)
+    network = ForecastNetwork(backbone, horizon, lookback, n_cov, n_q)
     tensor_path = directory / TENSOR_FILE
     if not tensor_path.is_file():
         raise ModelFileError(f"{tensor_path} not found next to {META_FILE}")

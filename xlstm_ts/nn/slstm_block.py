@@ -119,9 +119,11 @@ class SLSTMBlock(nn.Module):
     def _gate_inputs(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """u, c: (..., D) -> wx (..., 4, H, Dh): i, f from c; z, o from u."""
         H = self.config.num_heads
-        u, c = u.unflatten(-1, (H, -1)), c.unflatten(-1, (H, -1))
-        wx_if = torch.einsum("...hd,ghde->...ghe", c, self.input_weight[GATE_I : GATE_F + 1])
-        wx_zo = torch.einsum("...hd,ghde->...ghe", u, self.input_weight[GATE_Z : GATE_O + 1])
+        # block-diagonal (per head) maps as dense matrices: one matmul per input beats einsum on CPU
+        w_if = torch.cat([torch.block_diag(*self.input_weight[g]) for g in (GATE_I, GATE_F)], dim=1)
+        w_zo = torch.cat([torch.block_diag(*self.input_weight[g]) for g in (GATE_Z, GATE_O)], dim=1)
+        wx_if = (c @ w_if).unflatten(-1, (2, H, -1))
+        wx_zo = (u @ w_zo).unflatten(-1, (2, H, -1))
         return torch.cat([wx_if, wx_zo], dim=-3)
 
     def _output(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:

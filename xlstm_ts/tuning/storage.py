@@ -351,6 +351,28 @@ def _open_journal(spec: StorageSpec, interval: int, grace: int | None) -> Journa
     return storage
 
 
+def _create_rdb(url: str, engine_kwargs: dict[str, Any], interval: int, grace: int | None,
+                attempts: int = 6) -> HeartbeatRDBStorage:
+    """``HeartbeatRDBStorage(url)``, retried when workers starting together race to create
+    Optuna's tables in a new database (duplicate table / type / key errors, "database is locked")."""
+    import random
+
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return HeartbeatRDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=interval,
+                                           grace_period=grace)
+        except (IntegrityError, ProgrammingError, OperationalError) as err:
+            racy = not isinstance(err, OperationalError) or "locked" in str(err)
+            if not racy or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 + random.random() * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def _with_driver(spec: StorageSpec) -> str:
     """``postgresql://`` with the installed driver: SQLAlchemy 2.1 defaults to psycopg (3); use
     psycopg2 when only that is installed."""
@@ -377,10 +399,7 @@ def _open_rdb(spec: StorageSpec, interval: int, grace: int | None) -> HeartbeatR
         engine_kwargs["pool_pre_ping"] = True
     url = _with_driver(spec)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return HeartbeatRDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=interval,
-                                       grace_period=grace)
+        return _create_rdb(url, engine_kwargs, interval, grace)
     except ImportError as err:
         missing = getattr(err.__cause__, "name", None) or getattr(err, "name", None) or "its driver"
         hint = "pip install psycopg2-binary (or xlstm-ts[postgres])" if spec.dialect == "postgresql" else "install it"

@@ -40,7 +40,6 @@ from xlstm_ts.tuning.storage import (
     DEFAULT_HEARTBEAT_INTERVAL,
     FAIL_REASON_KEY,
     BudgetLock,
-    StorageSpec,
     budget_lock,
     open_storage,
     pid_alive,
@@ -409,9 +408,15 @@ def run_sweep(settings: SweepSettings) -> list[StudyOutcome]:
             best = claim_refit(study, lock, force=settings.force_refit)
             if best is not None:
                 log(f"[{name}] refitting the best trial #{best.number} (val_mse {best.value:.6g}) and testing it")
-                outcome.refit, outcome.best_yaml = refit_best(study, best, Path(settings.output_dir) / name,
-                                                              data_dir=settings.data_dir, progress=settings.progress)
-                log(f"[{name}] best config: {outcome.best_yaml}; test_mse {outcome.refit.get('test_mse'):.6g}")
+                try:
+                    outcome.refit, outcome.best_yaml = refit_best(
+                        study, best, Path(settings.output_dir) / name, data_dir=settings.data_dir,
+                        progress=settings.progress)
+                except Exception as err:  # the trials are safe in the storage; rerun to retry the refit
+                    log(f"[{name}] the refit failed ({type(err).__name__}: {err}); rerun the command to retry it")
+                    study.set_user_attr(CLAIM_KEY, None)
+                else:
+                    log(f"[{name}] best config: {outcome.best_yaml}; test_mse {outcome.refit.get('test_mse'):.6g}")
             elif not any(t.state == TrialState.COMPLETE for t in trials):
                 log(f"[{name}] no trial completed: nothing to refit")
         elif not outcome.finished:

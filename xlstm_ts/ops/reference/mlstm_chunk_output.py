@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import torch
 
+from xlstm_ts.ops.reference.numerics import masked_decay
 
-def _log_decay(b: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
-    """log D[t, s] = b_t - b_s + i_s for s <= t, -inf above the diagonal. (B, H, NC, L, L)."""
+
+def _log_decay(b: torch.Tensor, i: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """log D[t, s] = b_t - b_s + i_s for s <= t, -inf above the diagonal, (B, H, NC, L, L); the mask."""
     L = b.shape[-1]
     log_d = b[..., :, None] - b[..., None, :] + i[..., None, :]
     above = torch.ones(L, L, dtype=torch.bool, device=b.device).triu(1)
-    return log_d.masked_fill_(above, float("-inf"))
+    return log_d.masked_fill_(above, float("-inf")), above
 
 
 class ChunkOutput(torch.autograd.Function):
@@ -30,11 +32,11 @@ class ChunkOutput(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, q, k, v, i, b, memory_in, m_in, eps: float):  # type: ignore[override]
-        log_d = _log_decay(b, i)
+        log_d, above = _log_decay(b, i)
         m_intra, argmax = log_d.max(-1)  # (B, H, NC, L)
         log_inter = b + m_in[..., None]
         m = torch.maximum(m_intra, log_inter)
-        decay = log_d.sub_(m[..., None]).exp_()  # (B, H, NC, L, L), zero above the diagonal
+        decay = masked_decay(log_d.sub_(m[..., None]), above, inplace=True)  # (B, H, NC, L, L), zero above the diagonal
         scores = (q @ k.transpose(-1, -2)).mul_(decay)
         inter_weight = torch.exp(log_inter - m)[..., None]
         q_memory = q @ memory_in  # (B, H, NC, L, Dv + 1): [q C | q . n]
@@ -48,10 +50,10 @@ class ChunkOutput(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dh):  # type: ignore[override]
         q, k, v, i, b, memory_in, m_in, m, argmax, qn, normalizer, h = ctx.saved_tensors
-        log_d = _log_decay(b, i)
+        log_d, above = _log_decay(b, i)
         log_inter = b + m_in[..., None]
         inter_wins = log_inter >= log_d.gather(-1, argmax[..., None]).squeeze(-1)
-        decay = log_d.sub_(m[..., None]).exp_()
+        decay = masked_decay(log_d.sub_(m[..., None]), above, inplace=True)
         qk = q @ k.transpose(-1, -2)
         scores = qk * decay
         inter_weight = torch.exp(log_inter - m)

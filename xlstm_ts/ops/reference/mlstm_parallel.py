@@ -7,6 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from xlstm_ts.ops.reference.numerics import masked_decay
 from xlstm_ts.ops.state import MLSTMState
 from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
 
@@ -39,7 +40,7 @@ def mlstm_parallel_torch(
     log_d = log_d.masked_fill(~causal, float("-inf"))
     log_init = log_f_cum + m0[..., None]  # (B, H, T) weight of the initial memory
     m = torch.maximum(log_d.amax(-1), log_init)  # (B, H, T)
-    decay = torch.exp(log_d - m[..., None])
+    decay = masked_decay(log_d - m[..., None], ~causal)
     init_weight = torch.exp(log_init - m)  # (B, H, T)
     scores = (q @ k.transpose(-1, -2)) * decay  # (B, H, T, T)
     numerator = scores @ v + init_weight[..., None] * (q @ C0)
