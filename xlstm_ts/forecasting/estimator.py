@@ -33,6 +33,9 @@ MAX_DEFAULT_LOOKBACK = 512
 """Upper bound of the lookback derived when ``lookback=None``."""
 MIN_DEFAULT_LOOKBACK = 16
 """Lower bound of the derived lookback (before capping by the series length)."""
+DATA_PER_LOOKBACK = 20
+"""The derived lookback is at most 1/20 of the shortest series (whole seasonal periods), unless
+2 * horizon or 16 is longer: on ETTh1 "OT" with 720 rows, lookback 48 beat 168 clearly."""
 
 _MODEL_KEYWORDS = (
     "embedding_dim",
@@ -72,8 +75,10 @@ class XLSTMForecaster(BaseEstimator):
         Steps forecast by one network pass (H). ``predict(h=...)`` beyond it rolls forward.
     lookback : int or None, default=None
         Input window length (L). None derives it from the data: 4 seasonal periods of the
-        frequency (7 days for hourly data), at least ``2 * horizon`` and 16, at most 512, capped
-        so that the shortest series still yields a training window (and, if possible, validation).
+        frequency (7 days for hourly data), but at most 1/20 of the shortest series (in whole
+        seasonal periods; short data generalizes better with short windows), at least
+        ``2 * horizon`` and 16, at most 512, and capped so that the shortest series still yields a
+        training window (and, if possible, validation). Hourly: 168 from 3360 steps on, 48 for 720.
     freq : str or int or None, default=None
         Time step as a pandas alias ("h", "15min", "D", "W", "MS", ...) or an int step for integer
         time axes. None infers it; with it given, absent steps count as missing values.
@@ -552,6 +557,10 @@ class XLSTMForecaster(BaseEstimator):
             return L
         periods = 7 if (isinstance(freq, str) and season == 24 and frames.rule_code(frames.to_offset(freq)) == "h") else 4
         wanted = min(MAX_DEFAULT_LOOKBACK, max(periods * season, 2 * H, MIN_DEFAULT_LOOKBACK))
+        budget = T // DATA_PER_LOOKBACK  # small data: short windows generalize better
+        if budget >= season > 1:
+            budget = budget // season * season  # whole seasonal periods
+        wanted = min(wanted, max(budget, 2 * H, MIN_DEFAULT_LOOKBACK, minimum))
         room_with_validation = T - H - held_out_steps(T, H, self.validation_size)
         room = room_with_validation if room_with_validation >= minimum else T - H
         if room < minimum:

@@ -48,6 +48,17 @@ class ForecastNetwork(nn.Module):
         else:
             self.covariate_head = None
 
+    def learning_rate_scales(self) -> dict[str, float]:
+        """Learning-rate multipliers by parameter-name prefix (read by the training module): the
+        backbone's own, if it declares any, and for the covariate head -- a linear map like the
+        backbone's linear skip -- the backbone's ``linear_lr_scale`` (1.0 if it has none)."""
+        inner = getattr(self.backbone, "learning_rate_scales", None)
+        scales = {f"backbone.{prefix}": scale for prefix, scale in (inner() if inner is not None else {}).items()}
+        if self.covariate_head is not None:
+            config = getattr(self.backbone, "config", None)
+            scales["covariate_head."] = float(getattr(config, "linear_lr_scale", 1.0))
+        return scales
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L, 1 + K) -> (B, H, 1) or (B, H, 1, Q)."""
         batch = x.shape[0]

@@ -38,7 +38,10 @@ class XLSTMForecastConfig(XLSTMStackConfig):
     moving_avg: int = 25
     """Moving-average window of the decomposition (odd)."""
     linear_skip: bool = True
-    """Add a linear lookback->horizon forecast per channel beside the xLSTM path (xLSTMTime-style)."""
+    """Add a linear lookback->horizon forecast per channel beside the xLSTM path; the xLSTM head then
+    starts at zero, so training starts from the linear forecaster and learns a correction."""
+    linear_lr_scale: float = 5.0
+    """Learning-rate multiplier of the linear skip and trend maps (linear maps need larger steps)."""
     embedding_dropout: float = 0.1
     """Dropout on the token embeddings."""
     head_dropout: float = 0.0
@@ -56,6 +59,8 @@ class XLSTMForecastConfig(XLSTMStackConfig):
             raise ValueError(f"patch_len={self.patch_len} is longer than lookback={self.lookback}")
         if self.moving_avg % 2 == 0:
             raise ValueError(f"moving_avg must be odd (a centred window); got {self.moving_avg}")
+        if not self.linear_lr_scale > 0:
+            raise ValueError(f"linear_lr_scale must be > 0; got {self.linear_lr_scale!r}")
         for name in ("embedding_dropout", "head_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
