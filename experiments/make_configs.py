@@ -34,7 +34,7 @@ SMALL_PATCH = {
     "embedding_dropout": 0.2,
     "head_dropout": 0.2,
 }
-SHORT_TRAIN = {"max_epochs": 10, "patience": 3, "learning_rate": 2e-3}
+SHORT_TRAIN = {"max_epochs": 10, "patience": 3, "learning_rate": 2e-3, "loss": "mae"}
 
 BASES: dict[str, dict] = {
     "ETTh1": {"data": {"batch_size": 64}, "network": SMALL_PATCH, "train": SHORT_TRAIN},

@@ -13,7 +13,7 @@ from xlstm_ts.data.config import DataConfig
 def test_defaults() -> None:
     config = DataConfig(dataset="ETTh1")
     assert (config.lookback, config.horizon, config.features, config.target) == (336, 96, "M", "OT")
-    assert (config.batch_size, config.eval_batch_size, config.num_workers) == (32, 256, 0)
+    assert (config.batch_size, config.eval_batch_size, config.num_workers) == (64, 256, 0)
     assert config.data_dir is None and config.scale and config.download
 
 

@@ -25,7 +25,7 @@ class DataConfig:
     """``M`` all channels in/out, ``S`` target in/out, ``MS`` all in / target out."""
     target: str = "OT"
     """Target column for ``S`` and ``MS``."""
-    batch_size: int = 32
+    batch_size: int = 64
     """Batch size of the training loader."""
     eval_batch_size: int = 256
     """Batch size of the validation, test and predict loaders."""

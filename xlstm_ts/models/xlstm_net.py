@@ -43,17 +43,9 @@ class XLSTMForecastNet(nn.Module):
         else:
             self.embed = nn.Linear(L, D)
             self.head = nn.Linear(D, H)
-        if self.linear_skip is not None:
-            # start as the linear forecaster; the xLSTM path learns a correction on top of it
-            nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.head_dropout = nn.Dropout(config.head_dropout)
         self.stack = XLSTMStack(config)
-
-    def learning_rate_scales(self) -> dict[str, float]:
-        """Learning-rate multipliers by parameter-name prefix (read by the training module)."""
-        return {"linear_skip.": self.config.linear_lr_scale, "trend_head.": self.config.linear_lr_scale}
 
     def _xlstm_path(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L, C) normalized -> forecast (B, H, C) through the stack."""

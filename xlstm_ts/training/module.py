@@ -46,34 +46,23 @@ class ForecastModule(pl.LightningModule):
         self.log("val_loss", point_loss("mse", prediction, y), prog_bar=True, sync_dist=True, batch_size=n)
         self.log("val_mae", point_loss("mae", prediction, y), sync_dist=True, batch_size=n)
 
-    def _parameter_groups(self) -> list[dict]:
-        """AdamW groups: no weight decay on norms, biases and other 1-d parameters; learning-rate
-        multipliers from the network's optional `learning_rate_scales()` ({name prefix: scale})."""
-        scales_of = getattr(self.network, "learning_rate_scales", None)
-        scales: dict[str, float] = scales_of() if scales_of is not None else {}
-        groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
+    def configure_optimizers(self):  # type: ignore[override]
+        decay, no_decay = [], []
         for name, parameter in self.network.named_parameters():
             if not parameter.requires_grad:
                 continue
-            scale = next((s for prefix, s in scales.items() if name.startswith(prefix)), 1.0)
-            groups.setdefault((scale, parameter.dim() >= 2), []).append(parameter)
-        return [
-            {
-                "params": params,
-                "lr": self.config.learning_rate * scale,
-                "weight_decay": self.config.weight_decay if decayed else 0.0,
-            }
-            for (scale, decayed), params in groups.items()
-        ]
-
-    def configure_optimizers(self):  # type: ignore[override]
-        optimizer = torch.optim.AdamW(self._parameter_groups(), lr=self.config.learning_rate)
+            # norms, biases and 1-d gate parameters are not weight-decayed
+            (no_decay if parameter.dim() < 2 else decay).append(parameter)
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=self.config.learning_rate,
+        )
         if self.config.scheduler == "constant":
             return optimizer
         total = max(1, int(self.trainer.estimated_stepping_batches))
         if self.config.scheduler == "onecycle":
             scheduler = torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=[group["lr"] for group in optimizer.param_groups], total_steps=total, pct_start=0.3
+                optimizer, max_lr=self.config.learning_rate, total_steps=total, pct_start=0.3
             )
         else:
             warmup = int(total * self.config.warmup_fraction)
