@@ -1,7 +1,44 @@
-"""xlstm-ts: time-series forecasting with xLSTM."""
+"""xlstm-ts: time-series forecasting with xLSTM.
+
+Public API (imported lazily, so `import xlstm_ts` stays light):
+`XLSTMForecaster` (scikit-learn-style estimator), `XLSTMForecastConfig`, `XLSTMStackConfig`,
+`TrainConfig`, `DataConfig`, `RunConfig`.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from xlstm_ts.data.config import DataConfig
+    from xlstm_ts.forecaster import XLSTMForecaster
+    from xlstm_ts.models.config import XLSTMForecastConfig
+    from xlstm_ts.nn.config import XLSTMStackConfig
+    from xlstm_ts.training.config import TrainConfig
+    from xlstm_ts.training.run_config import RunConfig
+
+_EXPORTS = {
+    "XLSTMForecaster": "xlstm_ts.forecaster",
+    "XLSTMForecastConfig": "xlstm_ts.models.config",
+    "XLSTMStackConfig": "xlstm_ts.nn.config",
+    "TrainConfig": "xlstm_ts.training.config",
+    "DataConfig": "xlstm_ts.data.config",
+    "RunConfig": "xlstm_ts.training.run_config",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'xlstm_ts' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
