@@ -81,9 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(bench)
     bench.set_defaults(handler=cmd_benchmark)
 
+    from xlstm_ts.plotting import add_plot_parser
     from xlstm_ts.tuning import add_sweep_parsers
 
     add_sweep_parsers(sub)
+    add_plot_parser(sub)
 
     datasets = sub.add_parser("datasets", help="list the benchmark registry and which files are available locally")
     _add_data_dir(datasets)

@@ -87,7 +87,9 @@ def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(100.0 * np.mean(ratio))
 
 
-def _quantile_inputs(y_true: ArrayLike, y_quantiles: ArrayLike, quantiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _quantile_inputs(
+    y_true: ArrayLike, y_quantiles: ArrayLike, quantiles: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     true = np.asarray(y_true, dtype=np.float64)
     pred = np.asarray(y_quantiles, dtype=np.float64)
     levels = np.asarray(list(quantiles), dtype=np.float64)
@@ -95,7 +97,8 @@ def _quantile_inputs(y_true: ArrayLike, y_quantiles: ArrayLike, quantiles: Seque
         raise ValueError(f"quantiles must be a non-empty list of levels in (0, 1); got {list(quantiles)}")
     if pred.shape != (*true.shape, levels.size):
         raise ValueError(
-            f"y_quantiles must have shape y_true.shape + (n_quantiles,) = {(*true.shape, levels.size)}; got {pred.shape}"
+            f"y_quantiles must have shape y_true.shape + (n_quantiles,) = {(*true.shape, levels.size)}; "
+            f"got {pred.shape}"
         )
     if true.size == 0:
         raise ValueError("empty input: nothing to score")

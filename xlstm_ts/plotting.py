@@ -49,7 +49,7 @@ def plot_forecast(
     figure = Figure(figsize=(width, 2.8 * len(panels) + (0.4 if title else 0.0)), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
-    for ax, panel in zip(axes, panels):
+    for ax, panel in zip(axes, panels, strict=True):
         ax.plot(panel.history_time, panel.history, color="C0", linewidth=1.2, label="history")
         if panel.actual is not None and panel.actual_time is not None and len(panel.actual):
             ax.plot(panel.actual_time, panel.actual, color="black", linewidth=1.2, label="actual")
@@ -158,7 +158,10 @@ def plot_run(
     mse = float(np.mean((forecast - actual) ** 2))
     mae = float(np.mean(np.abs(forecast - actual)))
     panel = ForecastPanel(
-        title=f"{config.model} on {data.spec.name}, {channel}: last test window (MSE {mse:.4g}, MAE {mae:.4g}, data units)",
+        title=(
+            f"{config.model} on {data.spec.name}, {channel}: last test window "
+            f"(MSE {mse:.4g}, MAE {mae:.4g}, data units)"
+        ),
         history_time=history_time,
         history=history,
         forecast_time=forecast_time,
@@ -166,7 +169,9 @@ def plot_run(
         actual_time=forecast_time,
         actual=actual,
     )
-    figure = plot_forecast([panel], title=f"{run_dir.name}: lookback {config.data.lookback}, horizon {config.data.horizon}")
+    figure = plot_forecast(
+        [panel], title=f"{run_dir.name}: lookback {config.data.lookback}, horizon {config.data.horizon}"
+    )
     output_png = Path(output_png)
     output_png.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output_png, dpi=120)
@@ -183,7 +188,9 @@ def add_plot_parser(subparsers: Any) -> argparse.ArgumentParser:
     plot = subparsers.add_parser("plot", help="draw the last test window of a run directory as a PNG")
     plot.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
     plot.add_argument("--output", help="PNG file to write (default: RUN_DIR/last_test_window.png)")
-    plot.add_argument("--data-dir", help="folder with the benchmark CSVs (searched before $XLSTM_TS_DATA and the cache)")
+    plot.add_argument(
+        "--data-dir", help="folder with the benchmark CSVs (searched before $XLSTM_TS_DATA and the cache)"
+    )
     plot.add_argument("--channel", help="output channel to draw (default: the run's target)")
     plot.set_defaults(handler=cmd_plot)
     return plot

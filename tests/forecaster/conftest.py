@@ -49,8 +49,14 @@ def tiny() -> Callable[..., Any]:
     return make
 
 
-def make_wide(n: int = 120, columns: tuple[str, ...] = ("a", "b"), freq: str = "h", seed: int = 0,
-              time_col: str = "ds", start: str = "2024-01-01") -> pd.DataFrame:
+def make_wide(
+    n: int = 120,
+    columns: tuple[str, ...] = ("a", "b"),
+    freq: str = "h",
+    seed: int = 0,
+    time_col: str = "ds",
+    start: str = "2024-01-01",
+) -> pd.DataFrame:
     """Daily-cycle sinusoids with noise, one column per series, a time column ``time_col``."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)

@@ -18,7 +18,9 @@ def promo_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "ds": pd.date_range("2024-01-01", periods=n + 24, freq="h"),
-            "sales": np.r_[10 + np.sin(2 * np.pi * t / 24) + 3 * promo[:n] + 0.1 * rng.standard_normal(n), np.full(24, np.nan)],
+            "sales": np.r_[
+                10 + np.sin(2 * np.pi * t / 24) + 3 * promo[:n] + 0.1 * rng.standard_normal(n), np.full(24, np.nan)
+            ],
             "promo": promo,
         }
     )
@@ -33,8 +35,18 @@ def fitted(promo_frame):
     torch.set_num_threads(1)
     history = promo_frame.iloc[:600]
     model = XLSTMForecaster(
-        horizon=6, lookback=24, embedding_dim=16, num_blocks=1, num_heads=2, patch_len=8, patch_stride=4,
-        future_covariates=["promo"], learning_rate=1e-2, max_epochs=10, verbose=0, random_state=0,
+        horizon=6,
+        lookback=24,
+        embedding_dim=16,
+        num_blocks=1,
+        num_heads=2,
+        patch_len=8,
+        patch_stride=4,
+        future_covariates=["promo"],
+        learning_rate=1e-2,
+        max_epochs=10,
+        verbose=0,
+        random_state=0,
     ).fit(history)
     return model, history
 
@@ -64,10 +76,15 @@ def test_future_frame_forms(fitted, promo_frame) -> None:
 
 def test_future_errors(fitted, promo_frame) -> None:
     model, _ = fitted
-    with pytest.raises(ValueError, match=r"uses the future covariates \['promo'\]: pass future= with their values for the 6 steps"):
+    with pytest.raises(
+        ValueError, match=r"uses the future covariates \['promo'\]: pass future= with their values for the 6 steps"
+    ):
         model.predict()
     short = promo_frame.iloc[600:603][["ds", "promo"]]
-    with pytest.raises(ValueError, match=r"future= lacks the covariates of series 'sales' at 2024-01-26 03:00:00 \(3 of the 6 needed steps"):
+    with pytest.raises(
+        ValueError,
+        match=r"future= lacks the covariates of series 'sales' at 2024-01-26 03:00:00 \(3 of the 6 needed steps",
+    ):
         model.predict(future=short)
     with pytest.raises(ValueError, match=r"future has other columns than the frame seen in fit: missing \['promo'\]"):
         model.predict(future=promo_frame.iloc[600:606][["ds"]])
@@ -75,7 +92,9 @@ def test_future_errors(fitted, promo_frame) -> None:
     holes.iloc[2, 1] = np.nan
     with pytest.raises(ValueError, match=r"future has 1 missing or infinite covariate value\(s\)"):
         model.predict(future=holes)
-    with pytest.raises(ValueError, match=r"for the 12 steps after each series' end \(h=8 rounded up to whole blocks of horizon=6\)"):
+    with pytest.raises(
+        ValueError, match=r"for the 12 steps after each series' end \(h=8 rounded up to whole blocks of horizon=6\)"
+    ):
         model.predict(h=8)
 
 
@@ -92,7 +111,11 @@ def test_long_form_covariates_and_numpy_future(tiny, to_long, make_frame) -> Non
     model = tiny(future_covariates=["temp"]).fit(long)
     last = long["ds"].max()
     future = pd.DataFrame(
-        {"unique_id": np.repeat(["a", "b"], 6), "ds": np.tile(pd.date_range(last, periods=7, freq="h")[1:], 2), "temp": 0.5}
+        {
+            "unique_id": np.repeat(["a", "b"], 6),
+            "ds": np.tile(pd.date_range(last, periods=7, freq="h")[1:], 2),
+            "temp": 0.5,
+        }
     )
     forecast = model.predict(future=future)
     assert list(forecast.columns) == ["unique_id", "ds", "y"] and len(forecast) == 12

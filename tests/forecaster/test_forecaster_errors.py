@@ -36,7 +36,9 @@ def test_not_a_frame(tiny, wide) -> None:
 
 # --------------------------------------------------------------------------- target columns
 def test_missing_target_column_long(tiny, long) -> None:
-    with pytest.raises(ValueError, match=r"long-form frame lacks the target column 'y'; columns are \['unique_id', 'ds', 'value'\]"):
+    with pytest.raises(
+        ValueError, match=r"long-form frame lacks the target column 'y'; columns are \['unique_id', 'ds', 'value'\]"
+    ):
         tiny().fit(long.rename(columns={"y": "value"}))
 
 
@@ -68,7 +70,11 @@ def test_unparseable_dates(tiny, wide) -> None:
 # --------------------------------------------------------------------------- time axis
 def test_duplicated_timestamps(tiny, wide, long) -> None:
     doubled = pd.concat([wide, wide.iloc[[10]]], ignore_index=True)
-    with pytest.raises(ValueError, match=r"duplicated timestamps in fit\(df\): series 'a' has 1 row\(s\) whose time 2024-01-01 10:00:00 was already seen \(first at row 120 of the frame\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"duplicated timestamps in fit\(df\): series 'a' has 1 row\(s\) whose time 2024-01-01 10:00:00 "
+        r"was already seen \(first at row 120 of the frame\)",
+    ):
         tiny().fit(doubled)
     doubled_long = pd.concat([long, long.iloc[[130]]], ignore_index=True)
     with pytest.raises(ValueError, match=r"duplicated timestamps.*series 'b'.*row 240"):
@@ -85,7 +91,10 @@ def test_irregular_timestamps_without_frequency(tiny, wide) -> None:
         r"pass freq='h'",
     ):
         tiny().fit(irregular)
-    random_times = wide.assign(ds=pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(np.random.default_rng(0).choice(10_000, 120, replace=False)), unit="min"))
+    random_times = wide.assign(
+        ds=pd.Timestamp("2024-01-01")
+        + pd.to_timedelta(np.sort(np.random.default_rng(0).choice(10_000, 120, replace=False)), unit="min")
+    )
     with pytest.raises(ValueError, match="irregular timestamps in series 'a', cannot infer a frequency"):
         tiny().fit(random_times)
 
@@ -103,7 +112,9 @@ def test_invalid_freq_alias(tiny, wide) -> None:
 def test_mixed_frequencies(tiny, make_frame, to_long) -> None:
     hourly = to_long(make_frame(n=120, columns=("a",)))
     daily = to_long(make_frame(n=120, columns=("b",), freq="D"))
-    with pytest.raises(ValueError, match=r"different frequencies \('a': h, 'b': D\)|different frequencies \('b': D, 'a': h\)"):
+    with pytest.raises(
+        ValueError, match=r"different frequencies \('a': h, 'b': D\)|different frequencies \('b': D, 'a': h\)"
+    ):
         tiny().fit(pd.concat([hourly, daily]))
 
 
@@ -113,7 +124,8 @@ def test_nan_target_raises_with_count_and_first_position(tiny, wide) -> None:
     holes.loc[[30, 31, 70], "b"] = np.nan
     with pytest.raises(
         ValueError,
-        match=r"3 missing value\(s\) \(NaN\) in fit\(df\): the first in series 'b', column 'b', time 2024-01-02 06:00:00 \(row 30 of the frame\)\. Pass fill_missing='interpolate'",
+        match=r"3 missing value\(s\) \(NaN\) in fit\(df\): the first in series 'b', column 'b', "
+        r"time 2024-01-02 06:00:00 \(row 30 of the frame\)\. Pass fill_missing='interpolate'",
     ):
         tiny().fit(holes)
 
@@ -127,14 +139,19 @@ def test_nan_target_filled_when_asked(tiny, wide, policy) -> None:
 
 
 def test_invalid_fill_policy(tiny, wide) -> None:
-    with pytest.raises(ValueError, match=r"fill_missing must be one of \('raise', 'interpolate', 'ffill'\); got 'zero'"):
+    with pytest.raises(
+        ValueError, match=r"fill_missing must be one of \('raise', 'interpolate', 'ffill'\); got 'zero'"
+    ):
         tiny(fill_missing="zero").fit(wide)
 
 
 def test_infinite_values(tiny, wide) -> None:
     bad = wide.copy()
     bad.loc[5, "a"] = np.inf
-    with pytest.raises(ValueError, match=r"infinite value in fit\(df\): series 'a', column 'a', time 2024-01-01 05:00:00 \(row 5 of the frame\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"infinite value in fit\(df\): series 'a', column 'a', time 2024-01-01 05:00:00 \(row 5 of the frame\)",
+    ):
         tiny().fit(bad)
 
 
@@ -149,20 +166,30 @@ def test_series_shorter_than_lookback_plus_horizon(tiny, make_frame, to_long) ->
 
 
 def test_series_too_short_for_any_derived_lookback(tiny, make_frame) -> None:
-    with pytest.raises(ValueError, match=r"series 'a' has 12 time step\(s\) \(n_samples=12\), too few: horizon=6 plus the shortest lookback 8 \(patch_len\) need 14"):
+    with pytest.raises(
+        ValueError,
+        match=r"series 'a' has 12 time step\(s\) \(n_samples=12\), too few: horizon=6 plus the shortest "
+        r"lookback 8 \(patch_len\) need 14",
+    ):
         tiny(lookback=None).fit(make_frame(n=12, columns=("a",)))
 
 
 def test_predict_context_shorter_than_lookback(tiny, wide) -> None:
     model = tiny().fit(wide)
-    with pytest.raises(ValueError, match=r"predict\(df\): series 'a' has 10 time step\(s\); forecasting needs at least lookback=24"):
+    with pytest.raises(
+        ValueError, match=r"predict\(df\): series 'a' has 10 time step\(s\); forecasting needs at least lookback=24"
+    ):
         model.predict(wide.iloc[:10])
 
 
 # --------------------------------------------------------------------------- predict-time frames
 def test_predict_frame_with_other_columns(tiny, wide) -> None:
     model = tiny().fit(wide)
-    with pytest.raises(ValueError, match=r"predict\(df\) has other columns than the frame seen in fit: missing \['b'\], unexpected \['c'\]; expected the columns \['ds', 'a', 'b'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"predict\(df\) has other columns than the frame seen in fit: missing \['b'\], unexpected \['c'\]; "
+        r"expected the columns \['ds', 'a', 'b'\]",
+    ):
         model.predict(wide.rename(columns={"b": "c"}))
     with pytest.raises(ValueError, match=r"missing \['b'\]"):
         model.predict(wide.drop(columns="b"))
@@ -200,9 +227,15 @@ def test_bad_h(tiny, wide) -> None:
         ({"loss": "huber"}, "loss must be 'mse' or 'mae'"),
         ({"validation_size": 3}, "validation_size=3 steps is shorter than horizon=6"),
         ({"validation_size": 1.5}, r"a float validation_size is a fraction in \[0, 1\)"),
-        ({"model_kwargs": {"embedding_dim": 8}}, r"model_kwargs sets \['embedding_dim'\]: set them as keyword arguments"),
+        (
+            {"model_kwargs": {"embedding_dim": 8}},
+            r"model_kwargs sets \['embedding_dim'\]: set them as keyword arguments",
+        ),
         ({"model_kwargs": {"no_such": 1}}, r"invalid network setting: unknown model setting\(s\) \['no_such'\]"),
-        ({"embedding_dim": 18, "num_heads": 4}, "invalid network setting: embedding_dim=18 must be divisible by num_heads=4"),
+        (
+            {"embedding_dim": 18, "num_heads": 4},
+            "invalid network setting: embedding_dim=18 must be divisible by num_heads=4",
+        ),
         ({"patch_len": 32}, "invalid network setting: patch_len=32 is longer than lookback=24"),
         ({"future_covariates": "temp"}, "future_covariates must be a list of column names"),
     ],

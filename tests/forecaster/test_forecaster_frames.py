@@ -107,8 +107,9 @@ def test_integer_ids_keep_their_dtype(tiny, long) -> None:
 )
 def test_frequency_inferred_with_todays_aliases(make_frame, freq, alias, season) -> None:
     frame = make_frame(n=40, freq=freq)
-    series = frames.extract_series(frame, frames.detect_layout(
-        frame, "pandas", id_col="unique_id", time_col="ds", target_col="y", covariates=()))
+    series = frames.extract_series(
+        frame, frames.detect_layout(frame, "pandas", id_col="unique_id", time_col="ds", target_col="y", covariates=())
+    )
     inferred = frames.infer_frequency(series, None, "datetime")
     assert inferred == alias
     assert frames.season_length(inferred, "datetime") == season
@@ -132,14 +133,18 @@ def test_timezone_is_kept(tiny, make_frame) -> None:
     assert str(forecast["ds"].dt.tz) == "Europe/Berlin"
 
 
-def test_default_lookback_derived_from_frequency_and_length(make_frame, tiny) -> None:
-    hourly = make_frame(n=400)
-    model = tiny(lookback=None, horizon=24).fit(hourly)
-    assert model.lookback_ == 168  # 7 days of hourly data
-    short = make_frame(n=100)
-    model = tiny(lookback=None, horizon=24).fit(short)
-    # capped: 100 steps - horizon 24 - validation max(24, 10%) 24 = 52
-    assert model.lookback_ == 52
+@pytest.mark.parametrize(
+    ("n", "freq", "expected"),
+    [
+        (3360, "h", 168),  # 7 days of hourly data once the series is 20x longer
+        (720, "h", 48),  # 720 // 20 = 36 -> whole days: 24 -> at least 2 * horizon
+        (80, "h", 32),  # capped by room: 80 - horizon 24 - validation 24
+        (400, "D", 48),  # 4 weeks = 28 < 2 * horizon
+    ],
+)
+def test_default_lookback_derived_from_frequency_and_length(make_frame, tiny, n, freq, expected) -> None:
+    model = tiny(lookback=None, horizon=24, max_epochs=1).fit(make_frame(n=n, columns=("a",), freq=freq))
+    assert model.lookback_ == expected
     assert "held out" in model.fit_info_["validation"]
 
 

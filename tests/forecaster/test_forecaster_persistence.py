@@ -23,7 +23,10 @@ def saved(tiny, wide, tmp_path):
 def test_files_written_and_no_pickle(saved) -> None:
     _, path = saved
     assert sorted(p.name for p in path.iterdir()) == [
-        "forecaster.json", "forecaster.safetensors", "model.json", "model.safetensors"
+        "forecaster.json",
+        "forecaster.safetensors",
+        "model.json",
+        "model.safetensors",
     ]
     description = json.loads((path / "forecaster.json").read_text())
     assert description["format"] == "xlstm-ts-forecaster" and description["format_version"] == 1
@@ -54,9 +57,13 @@ def test_round_trip_long_polars_covariates_integer_time(tiny, to_long, make_fram
     long = to_long(make_frame(n=120))
     long["temp"] = np.tile(np.sin(np.arange(120) / 7.0), 2)
     model = tiny(future_covariates=["temp"]).fit(pl.from_pandas(long))
-    future = pl.DataFrame({"unique_id": ["a"] * 6 + ["b"] * 6,
-                           "ds": list(pd.date_range(long.ds.max(), periods=7, freq="h")[1:]) * 2,
-                           "temp": [0.3] * 12})
+    future = pl.DataFrame(
+        {
+            "unique_id": ["a"] * 6 + ["b"] * 6,
+            "ds": list(pd.date_range(long.ds.max(), periods=7, freq="h")[1:]) * 2,
+            "temp": [0.3] * 12,
+        }
+    )
     loaded = XLSTMForecaster.load(model.save(tmp_path / "cov"))
     assert loaded.predict(future=future).equals(model.predict(future=future))
     array_model = tiny().fit(np.column_stack([long.y[:120], long.y[120:]]))
@@ -68,7 +75,10 @@ def test_refuses_a_pickle_file(saved, tmp_path) -> None:
     model, _ = saved
     pickled = tmp_path / "model.pkl"
     pickled.write_bytes(pickle.dumps({"not": "loaded"}))
-    with pytest.raises(ModelFileError, match="is a file, not a model directory written by XLSTMForecaster.save\\(\\); pickled models are never loaded"):
+    with pytest.raises(
+        ModelFileError,
+        match="is a file, not a model directory written by XLSTMForecaster.save\\(\\); pickled models are never loaded",
+    ):
         XLSTMForecaster.load(pickled)
     folder = tmp_path / "only-pickle"
     folder.mkdir()
@@ -101,7 +111,10 @@ def test_refuses_tampered_descriptions(saved) -> None:
     broken = json.loads(original)
     broken["fitted"]["lookback"] = 48
     meta.write_text(json.dumps(broken))
-    with pytest.raises(ModelFileError, match=r"lookback=48, horizon=6 and 3 quantiles disagree with the network config \(lookback=24, horizon=18\)"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"lookback=48, horizon=6 and 3 quantiles disagree with the network config \(lookback=24, horizon=18\)",
+    ):
         XLSTMForecaster.load(path)
 
 

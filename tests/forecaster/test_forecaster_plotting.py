@@ -81,7 +81,13 @@ def test_plot_forecast_needs_panels() -> None:
 
     with pytest.raises(ValueError, match="nothing to plot"):
         plot_forecast([])
-    panel = ForecastPanel("x", np.arange(5), np.ones(5), np.arange(5, 8), np.ones(3),
-                          quantiles={0.05: np.zeros(3), 0.25: np.zeros(3), 0.75: np.ones(3), 0.95: np.ones(3)})
+    panel = ForecastPanel(
+        "x",
+        np.arange(5),
+        np.ones(5),
+        np.arange(5, 8),
+        np.ones(3),
+        quantiles={0.05: np.zeros(3), 0.25: np.zeros(3), 0.75: np.ones(3), 0.95: np.ones(3)},
+    )
     ax = plot_forecast([panel]).get_axes()[0]
     assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2

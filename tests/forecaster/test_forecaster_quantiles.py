@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -21,7 +20,9 @@ def test_quantile_columns_and_order(tiny, wide, long) -> None:
         np.testing.assert_array_equal(forecast[name].to_numpy(), forecast[f"{name}_q0.5"].to_numpy())
     long_forecast = tiny(quantiles=[0.1, 0.9]).fit(long).predict()
     assert list(long_forecast.columns) == ["unique_id", "ds", "y", "y_q0.1", "y_q0.9"]
-    assert np.all(long_forecast["y_q0.1"] <= long_forecast["y"]) and np.all(long_forecast["y"] <= long_forecast["y_q0.9"])
+    assert np.all(long_forecast["y_q0.1"] <= long_forecast["y"]) and np.all(
+        long_forecast["y"] <= long_forecast["y_q0.9"]
+    )
 
 
 def test_median_always_trained(tiny, wide) -> None:
@@ -32,8 +33,12 @@ def test_median_always_trained(tiny, wide) -> None:
 
 def test_quantiles_never_cross_even_untrained() -> None:
     torch.manual_seed(0)
-    _, backbone = build_network("xlstm", {"lookback": 16, "horizon": 4 * 5, "embedding_dim": 16, "num_blocks": 1,
-                                          "patch_len": 8, "patch_stride": 4}, n_channels=1, output_channels=[0])
+    _, backbone = build_network(
+        "xlstm",
+        {"lookback": 16, "horizon": 4 * 5, "embedding_dim": 16, "num_blocks": 1, "patch_len": 8, "patch_stride": 4},
+        n_channels=1,
+        output_channels=[0],
+    )
     network = ForecastNetwork(backbone, horizon=4, lookback=16, n_covariates=0, n_quantiles=5).eval()
     out = network(torch.randn(32, 16, 1) * 5)
     assert out.shape == (32, 4, 1, 5)

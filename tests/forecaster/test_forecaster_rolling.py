@@ -21,7 +21,10 @@ def test_shorter_h_truncates(tiny, wide) -> None:
 
 def test_longer_h_rolls_forward_and_warns(tiny, wide) -> None:
     model = tiny().fit(wide)
-    with pytest.warns(RecursiveForecastWarning, match=r"h=15 is longer than the trained horizon=6: forecasting recursively in 3 blocks"):
+    with pytest.warns(
+        RecursiveForecastWarning,
+        match=r"h=15 is longer than the trained horizon=6: forecasting recursively in 3 blocks",
+    ):
         long_forecast = model.predict(h=15)
     assert len(long_forecast) == 15
     assert long_forecast["ds"].is_monotonic_increasing and long_forecast["ds"].diff().dropna().nunique() == 1

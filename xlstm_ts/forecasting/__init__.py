@@ -1,7 +1,7 @@
 """The scikit-learn-style forecasting API: :class:`XLSTMForecaster` and its building blocks.
 
-Modules: ``frames`` (input frames <-> series, outputs), ``network`` (quantile/covariate wrapper and
-training module), ``training`` (scaling, windows, validation hold-out, Lightning run), ``rolling``
+Modules: ``frames`` (input frames <-> series, outputs), ``network`` (quantile/covariate wrapper),
+``module`` (its LightningModule), ``training`` (scaling, windows, validation hold-out, Lightning run), ``rolling``
 (forecasting from contexts, recursion past the horizon), ``persistence`` (save/load),
 ``plotting`` (the estimator's figures), ``estimator`` (the class).
 """

@@ -100,14 +100,18 @@ class XLSTMForecaster(BaseEstimator):
         Network settings (see :class:`xlstm_ts.models.XLSTMForecastConfig`): width, number of
         blocks, heads, mLSTM:sLSTM ratio "a:b", "patch" (patches as tokens, channel-independent) or
         "variate" (one token per channel, mixes the covariates), patch length and stride, block
-        dropout.
+        dropout. Defaults: the project's tuned defaults of ``XLSTMForecastConfig`` (16, 2, 2, "1:1",
+        "patch", 16, 8, 0.2).
     model_kwargs : dict or None, default=None
         Any other field of ``XLSTMForecastConfig`` (e.g. ``{"revin": False, "decomposition":
-        True, "backend": "torch"}``); ``lookback``/``horizon`` and the keywords above are refused.
-    max_epochs, batch_size, learning_rate, weight_decay : training budget (AdamW, cosine schedule).
-    loss : {"mse", "mae"}, default="mse"
+        True, "embedding_dropout": 0.1, "backend": "torch"}``); ``lookback``/``horizon`` and the
+        keywords above are refused.
+    max_epochs, batch_size, learning_rate, weight_decay : int, int, float, float
+        Training budget (AdamW, warm-up + cosine schedule); defaults 10, 32, 2e-3, 0.05 as in
+        :class:`xlstm_ts.training.TrainConfig`.
+    loss : {"mse", "mae"}, default="mae"
         Training loss of point forecasts (quantile models use the pinball loss).
-    patience : int, default=5
+    patience : int, default=3
         Early stopping: epochs without a better validation loss (0 = never stop early).
     validation_size : None, int or float, default=None
         Steps at the end of each series held out for validation: None = max(horizon, 10 %), a
@@ -156,21 +160,21 @@ class XLSTMForecaster(BaseEstimator):
         time_col: str = "ds",
         target_col: str = "y",
         fill_missing: str = "raise",
-        embedding_dim: int = 64,
+        embedding_dim: int = 16,
         num_blocks: int = 2,
-        num_heads: int = 4,
+        num_heads: int = 2,
         ratio: str = "1:1",
         token_axis: str = "patch",
         patch_len: int = 16,
         patch_stride: int = 8,
-        dropout: float = 0.0,
+        dropout: float = 0.2,
         model_kwargs: dict[str, Any] | None = None,
-        max_epochs: int = 20,
+        max_epochs: int = 10,
         batch_size: int = 32,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 2e-3,
         weight_decay: float = 0.05,
-        loss: str = "mse",
-        patience: int = 5,
+        loss: str = "mae",
+        patience: int = 3,
         validation_size: int | float | None = None,
         accelerator: str = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -231,6 +235,7 @@ class XLSTMForecaster(BaseEstimator):
         lookback = self._resolve_lookback(series, freq, season)
         levels = self._quantile_levels()
         n_cov = len(layout.covariates)
+        model_config = self._model_config(lookback, n_cov, levels)  # invalid settings fail before training
 
         data = prepare(series, lookback, self.horizon, self.validation_size)
         no_validation = data.val is None and self.validation_size not in (0, 0.0)
@@ -244,7 +249,6 @@ class XLSTMForecaster(BaseEstimator):
                 NoValidationWarning,
                 stacklevel=2,
             )
-        model_config = self._model_config(lookback, n_cov, levels)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         train_config = TrainConfig(
             max_epochs=self.max_epochs,
@@ -274,7 +278,7 @@ class XLSTMForecaster(BaseEstimator):
         info.update(
             seed=seed,
             validation=_describe_validation(data.validation_steps),
-            validation_steps={_json_id(s.id): n for s, n in zip(series, data.validation_steps)},
+            validation_steps={_json_id(s.id): n for s, n in zip(series, data.validation_steps, strict=True)},
         )
 
         self.layout_ = layout
@@ -283,7 +287,7 @@ class XLSTMForecaster(BaseEstimator):
         self.lookback_ = lookback
         self.quantiles_ = levels
         self.series_ids_ = [s.id for s in series]
-        self.scalers_ = {s.id: scaler for s, scaler in zip(series, data.scalers)}
+        self.scalers_ = {s.id: scaler for s, scaler in zip(series, data.scalers, strict=True)}
         self.model_config_ = model_config
         self.network_ = network
         self.fit_info_ = info
@@ -295,6 +299,8 @@ class XLSTMForecaster(BaseEstimator):
         self.n_features_in_ = len(layout.columns)
         if all(isinstance(c, str) for c in layout.columns):
             self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):  # refitted on an array
+            del self.feature_names_in_
         return self
 
     # ------------------------------------------------------------------ predict
@@ -445,8 +451,9 @@ class XLSTMForecaster(BaseEstimator):
         from xlstm_ts.forecasting.plotting import plot_estimator
 
         check_is_fitted(self)
-        return plot_estimator(self, df, forecast, h=h, future=future, series=series, history=history,
-                              max_series=max_series, title=title)
+        return plot_estimator(
+            self, df, forecast, h=h, future=future, series=series, history=history, max_series=max_series, title=title
+        )
 
     # ------------------------------------------------------------------ scikit-learn
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
@@ -526,7 +533,9 @@ class XLSTMForecaster(BaseEstimator):
     def _median_index(self) -> int | None:
         return None if self.quantiles_ is None else self.quantiles_.index(0.5)
 
-    def _quantile_columns(self, results: list[tuple[np.ndarray, np.ndarray | None]]) -> list[dict[float, np.ndarray]] | None:
+    def _quantile_columns(
+        self, results: list[tuple[np.ndarray, np.ndarray | None]]
+    ) -> list[dict[float, np.ndarray]] | None:
         if self.quantiles_ is None:
             return None
         requested = self._requested_levels()
@@ -555,7 +564,9 @@ class XLSTMForecaster(BaseEstimator):
                         f"lookback/horizon"
                     )
             return L
-        periods = 7 if (isinstance(freq, str) and season == 24 and frames.rule_code(frames.to_offset(freq)) == "h") else 4
+        periods = (
+            7 if (isinstance(freq, str) and season == 24 and frames.rule_code(frames.to_offset(freq)) == "h") else 4
+        )
         wanted = min(MAX_DEFAULT_LOOKBACK, max(periods * season, 2 * H, MIN_DEFAULT_LOOKBACK))
         budget = T // DATA_PER_LOOKBACK  # small data: short windows generalize better
         if budget >= season > 1:
@@ -603,7 +614,9 @@ class XLSTMForecaster(BaseEstimator):
         frame, library = _read(df, what)
         if library == "numpy":
             if layout.library != "numpy":
-                raise ValueError(f"{what}: the model was fitted on a {layout.library} frame; pass a frame, not an array")
+                raise ValueError(
+                    f"{what}: the model was fitted on a {layout.library} frame; pass a frame, not an array"
+                )
             if frame.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {frame.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
@@ -719,4 +732,3 @@ def _check_int(name: str, value: Any, minimum: int) -> None:
 
 def _json_id(value: Hashable) -> Any:
     return value if isinstance(value, (str, int, float)) else str(value)
-

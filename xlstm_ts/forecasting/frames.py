@@ -144,9 +144,7 @@ def as_pandas(data: Any, what: str = "the frame") -> tuple[pd.DataFrame, Library
             )
         frame, library = pd.DataFrame(array), "numpy"
     else:
-        raise TypeError(
-            f"{what} must be a pandas or polars DataFrame or a 2-D numpy array; got {type(data).__name__}"
-        )
+        raise TypeError(f"{what} must be a pandas or polars DataFrame or a 2-D numpy array; got {type(data).__name__}")
     if frame.shape[0] == 0:
         raise ValueError(
             f"{what} is empty: 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required; it needs "
@@ -178,7 +176,9 @@ def detect_layout(
     covariates = tuple(covariates)
     missing_cov = [c for c in covariates if c not in columns]
     if missing_cov:
-        raise ValueError(f"future_covariates column(s) {missing_cov} not found; the frame's columns are {list(columns)}")
+        raise ValueError(
+            f"future_covariates column(s) {missing_cov} not found; the frame's columns are {list(columns)}"
+        )
 
     if library != "numpy" and id_col in columns:  # long form
         if time_col not in columns:
@@ -256,7 +256,9 @@ def detect_layout(
     )
 
 
-def check_same_columns(frame: pd.DataFrame, layout: FrameLayout, what: str, expected: Sequence[Hashable] | None = None) -> None:
+def check_same_columns(
+    frame: pd.DataFrame, layout: FrameLayout, what: str, expected: Sequence[Hashable] | None = None
+) -> None:
     """``frame`` must have exactly the expected columns (default: those of the fit frame), in any order."""
     wanted = list(layout.columns if expected is None else expected)
     got = list(frame.columns)
@@ -269,8 +271,7 @@ def check_same_columns(frame: pd.DataFrame, layout: FrameLayout, what: str, expe
         if unexpected:
             parts.append(f"unexpected {unexpected}")
         raise ValueError(
-            f"{what} has other columns than the frame seen in fit: {', '.join(parts)}; "
-            f"expected the columns {wanted}"
+            f"{what} has other columns than the frame seen in fit: {', '.join(parts)}; expected the columns {wanted}"
         )
 
 
@@ -281,9 +282,7 @@ def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the fr
         for column in (target_col, *layout.covariates):
             if not _is_numeric(frame[column]):
                 role = "target" if column == target_col else "future covariate"
-                raise ValueError(
-                    f"{role} column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}"
-                )
+                raise ValueError(f"{role} column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}")
         if frame[id_col].isna().any():
             first = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0])
             raise ValueError(f"{what}: the id column {id_col!r} has missing values (first at row {first})")
@@ -373,7 +372,9 @@ def infer_frequency(series: Sequence[Series], freq: Any, time_kind: TimeKind) ->
         try:
             offset = to_offset(freq)
         except (ValueError, TypeError) as err:
-            raise ValueError(f"freq={freq!r} is not a pandas frequency alias (e.g. 'h', '15min', 'D', 'W'): {err}") from None
+            raise ValueError(
+                f"freq={freq!r} is not a pandas frequency alias (e.g. 'h', '15min', 'D', 'W'): {err}"
+            ) from None
         return offset.freqstr
     found: dict[str, Hashable] = {}
     for s in series:
@@ -486,9 +487,7 @@ def _irregular_message(s: Series) -> str:
     common_td = pd.Timedelta(common, unit="ns")
     hint = _alias_of(common_td)
     if len(bad) == 0:  # equal steps that pandas still cannot name (e.g. 7 hours 3 minutes)
-        return (
-            f"cannot infer a frequency for series {s.id!r}: its step {common_td} has no pandas alias; pass freq="
-        )
+        return f"cannot infer a frequency for series {s.id!r}: its step {common_td} has no pandas alias; pass freq="
     i = int(bad[0])
     return (
         f"irregular timestamps in series {s.id!r}, cannot infer a frequency: the step from {s.time[i]} "
@@ -541,7 +540,8 @@ def fill_missing_values(series: Series, policy: str, what: str, layout: FrameLay
     if filled.isna().any().any():
         col = int(np.flatnonzero(filled.isna().any().to_numpy())[0])
         raise ValueError(
-            f"series {series.id!r}: column {_column_name(col, layout, series)!r} has no value at all in {what}; nothing to fill from"
+            f"series {series.id!r}: column {_column_name(col, layout, series)!r} has no value at all in {what}; "
+            f"nothing to fill from"
         )
     result = filled.to_numpy()
     return Series(series.id, series.time, result[:, 0], result[:, 1:], series.rows)
@@ -622,7 +622,11 @@ def build_output(
 
 def _restore_time(time: pd.Index, layout: FrameLayout) -> Any:
     try:
-        return np.asarray(time.astype(layout.time_dtype)) if layout.time_kind == "integer" else time.astype(layout.time_dtype)
+        return (
+            np.asarray(time.astype(layout.time_dtype))
+            if layout.time_kind == "integer"
+            else time.astype(layout.time_dtype)
+        )
     except (TypeError, ValueError):
         return time
 
@@ -664,7 +668,9 @@ def _parse_time(values: pd.Series, name: Hashable, what: str = "the frame") -> p
             raise ValueError(f"time column {name!r} of {what} could not be parsed as dates: {err}") from None
     if parsed.isna().any():
         first = int(np.flatnonzero(parsed.isna())[0])
-        raise ValueError(f"time column {name!r} of {what} has {int(parsed.isna().sum())} missing timestamp(s), first at row {first}")
+        raise ValueError(
+            f"time column {name!r} of {what} has {int(parsed.isna().sum())} missing timestamp(s), first at row {first}"
+        )
     return parsed
 
 
@@ -701,7 +707,8 @@ def read_future(data: Any, layout: FrameLayout, id_col: Hashable, what: str = "f
             array = array[:, None]
         if array.ndim != 2 or array.shape[1] != len(covariates):
             raise ValueError(
-                f"{what} must be an array (steps, {len(covariates)}) of the covariates {covariates}; got shape {array.shape}"
+                f"{what} must be an array (steps, {len(covariates)}) of the covariates {covariates}; "
+                f"got shape {array.shape}"
             )
         _check_future_finite(array, what, covariates)
         return {None: (None, array)}
@@ -737,7 +744,8 @@ def future_values(tables: FutureTables, key: Any, wanted: pd.Index, series_id: H
     if times is None:  # numpy: rows are the steps right after the end
         if len(values) < len(wanted):
             raise ValueError(
-                f"future= has {len(values)} rows; {len(wanted)} steps of covariates are needed (whole blocks of horizon)"
+                f"future= has {len(values)} rows; {len(wanted)} steps of covariates are needed "
+                f"(whole blocks of horizon)"
             )
         return values[: len(wanted)]
     if times.has_duplicates:

@@ -18,14 +18,8 @@ Output: (B, H, 1) for point forecasts, (B, H, 1, Q) for quantiles (ascending lev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import torch
 from torch import nn
-
-from xlstm_ts.training.config import TrainConfig
-from xlstm_ts.training.module import ForecastModule, point_loss
 
 
 class ForecastNetwork(nn.Module):
@@ -48,17 +42,6 @@ class ForecastNetwork(nn.Module):
         else:
             self.covariate_head = None
 
-    def learning_rate_scales(self) -> dict[str, float]:
-        """Learning-rate multipliers by parameter-name prefix (read by the training module): the
-        backbone's own, if it declares any, and for the covariate head -- a linear map like the
-        backbone's linear skip -- the backbone's ``linear_lr_scale`` (1.0 if it has none)."""
-        inner = getattr(self.backbone, "learning_rate_scales", None)
-        scales = {f"backbone.{prefix}": scale for prefix, scale in (inner() if inner is not None else {}).items()}
-        if self.covariate_head is not None:
-            config = getattr(self.backbone, "config", None)
-            scales["covariate_head."] = float(getattr(config, "linear_lr_scale", 1.0))
-        return scales
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L, 1 + K) -> (B, H, 1) or (B, H, 1, Q)."""
         batch = x.shape[0]
@@ -75,32 +58,3 @@ def pinball_loss(prediction: torch.Tensor, target: torch.Tensor, levels: torch.T
     """Mean pinball (quantile) loss of prediction (..., Q) against target (...) at ``levels`` (Q,)."""
     error = target.unsqueeze(-1) - prediction
     return torch.maximum(levels * error, (levels - 1.0) * error).mean()
-
-
-class ForecasterModule(ForecastModule):
-    """:class:`ForecastModule` with the pinball loss when the network forecasts quantiles.
-
-    ``val_loss`` (what early stopping and best-weight selection watch) is the MSE for point
-    forecasts and the mean pinball loss for quantiles, both on the per-series scaled data.
-    """
-
-    def __init__(self, network: ForecastNetwork, config: TrainConfig, quantiles: Sequence[float] | None) -> None:
-        super().__init__(network, config)
-        levels = torch.tensor(list(quantiles or []), dtype=torch.float32)
-        self.register_buffer("levels", levels, persistent=False)
-
-    def _loss(self, prediction: torch.Tensor, target: torch.Tensor, name: str) -> torch.Tensor:
-        if self.levels.numel():
-            return pinball_loss(prediction, target, self.levels)
-        return point_loss(name, prediction, target)
-
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        loss = self._loss(self.network(x), y, self.config.loss)
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=False, batch_size=x.shape[0])
-        return loss
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        x, y = batch
-        loss = self._loss(self.network(x), y, "mse")
-        self.log("val_loss", loss, prog_bar=True, batch_size=x.shape[0])

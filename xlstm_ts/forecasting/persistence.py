@@ -99,7 +99,9 @@ def save_forecaster(model: XLSTMForecaster, path: str | Path) -> Path:
     try:
         text = json.dumps(description, indent=2, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"cannot save this model as JSON (a parameter, id or column name is not JSON-able): {err}") from err
+        raise ValueError(
+            f"cannot save this model as JSON (a parameter, id or column name is not JSON-able): {err}"
+        ) from err
     (directory / META_FILE).write_text(text + "\n")
     return directory
 
@@ -119,7 +121,9 @@ def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForeca
         )
     meta_path = directory / META_FILE
     if not meta_path.is_file():
-        raise ModelFileError(f"{meta_path} not found: {directory} is not a model directory written by XLSTMForecaster.save()")
+        raise ModelFileError(
+            f"{meta_path} not found: {directory} is not a model directory written by XLSTMForecaster.save()"
+        )
     try:
         description = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -201,7 +205,7 @@ def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForeca
     model.lookback_ = lookback
     model.quantiles_ = levels
     model.series_ids_ = ids
-    model.scalers_ = dict(zip(ids, scalers))
+    model.scalers_ = dict(zip(ids, scalers, strict=True))
     model.model_config_ = model_config
     model.network_ = network
     model.fit_info_ = fit_info

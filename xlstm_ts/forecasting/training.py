@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
@@ -28,8 +27,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.data.windows import WindowDataset
 from xlstm_ts.forecasting.frames import Series
-from xlstm_ts.forecasting.network import ForecasterModule, ForecastNetwork
-from xlstm_ts.training.callbacks import BestWeights
+from xlstm_ts.forecasting.network import ForecastNetwork
 from xlstm_ts.training.config import TrainConfig
 
 DEFAULT_VALIDATION_FRACTION = 0.1
@@ -141,12 +139,17 @@ def train(
 
     Returns a summary: epochs run, best epoch and validation loss, windows, seconds.
     """
+    import lightning.pytorch as pl  # here, not at import time: predicting and loading never need it
+
+    from xlstm_ts.forecasting.module import ForecasterModule
+    from xlstm_ts.training.callbacks import BestWeights
+
     module = ForecasterModule(network, config, quantiles)
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(data.train, batch_size=batch_size, shuffle=True, generator=generator)
     val_loader = DataLoader(data.val, batch_size=max(256, batch_size)) if data.val is not None else None
     best = BestWeights("val_loss")
-    callbacks: list[pl.Callback] = [best]
+    callbacks: list[Any] = [best]
     if val_loader is not None and config.patience > 0:
         callbacks.append(pl.callbacks.EarlyStopping("val_loss", patience=config.patience, mode="min"))
     start = time.perf_counter()
