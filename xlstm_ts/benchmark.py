@@ -101,7 +101,7 @@ def render_results(
 ) -> str:
     """docs/results.md: ours (mean over seeds) beside the published numbers, best per cell in bold."""
     models = (published or {}).get("models", {})
-    names = list(models)
+    names = [name for name, model in models.items() if model.get("results")]  # models with numbers
     lines = [
         "# Long-term forecasting results",
         "",
@@ -116,8 +116,9 @@ def render_results(
     ]
     header = "| dataset | horizon | ours (lookback) | seeds | " + " | ".join(
         f"{n} (L={models[n].get('lookback', '?')})" for n in names
-    ) + " | reproduce |"
-    lines += [header, "|" + "---|" * (5 + len(names))]
+    ) + " | ours vs best published (MSE) | reproduce |"
+    lines += [header, "|" + "---|" * (6 + len(names))]
+    wins = cells = 0
     for (dataset, horizon), runs in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         mse, mse_sd = _mean_std([r["test_mse"] for r in runs])
         mae, mae_sd = _mean_std([r["test_mae"] for r in runs])
@@ -140,13 +141,26 @@ def render_results(
         lookback = runs[0].get("lookback", "?")
         row = [dataset, str(horizon), f"{cell((mse, mae), (mse_sd, mae_sd))} ({lookback})", seeds]
         row += [cell(entries[n]) if n in entries else "–" for n in names]
+        published_best = min((v[0] for n, v in entries.items() if n != "ours"), default=None)
+        if published_best is None:
+            row.append("–")
+        else:
+            cells += 1
+            change = 100.0 * (mse - published_best) / published_best
+            wins += mse <= published_best
+            row.append(f"{change:+.1f}% ({'win' if mse <= published_best else 'loss'})")
         row.append(f"`xlstm-ts fit --config {configs_dir}/{dataset}_{horizon}.yaml --seed {runs[0]['seed']}`")
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+    if cells:
+        lines += [f"Ours matches or beats the best published MSE in {wins} of {cells} rows.", ""]
     if models:
         lines += ["Sources of the published numbers:", ""]
         for name in names:
             lines.append(f"- {name}: {models[name].get('source', 'unknown')}")
+        missing = [name for name in models if name not in names]
+        if missing:
+            lines.append(f"- Not shown, no verified numbers: {', '.join(missing)} (see experiments/published.yaml)")
         if published and published.get("notes"):
             lines += ["", f"Notes: {published['notes']}"]
     return "\n".join(lines) + "\n"
