@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -44,16 +45,28 @@ def fwd_bwd_seconds(form: str, B: int, H: int, T: int, D: int, chunk_size: int, 
 
 
 def peak_memory_mib(form: str, B: int, H: int, T: int, D: int, chunk_size: int) -> float:
-    """Peak extra resident memory of one forward+backward call, in a fresh process."""
+    """Peak extra resident memory of one forward+backward call, in a fresh process.
+
+    Reads VmHWM (the high-water mark of this process image) from /proc: unlike ru_maxrss it does
+    not inherit the parent's peak across fork + exec.
+    """
     code = (
-        "import resource, torch, sys; sys.path[:0] = {path!r};"
-        "from experiments.bench_ops import make_inputs; from xlstm_ts.ops import mlstm;"
-        "x = make_inputs({B}, {H}, {T}, {D}); base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "import torch, sys; sys.path[:0] = {path!r};"
+        "from experiments.bench_ops import make_inputs, high_water_kib; from xlstm_ts.ops import mlstm;"
+        "x = make_inputs({B}, {H}, {T}, {D}); base = high_water_kib();"
         "mlstm(*x, form={form!r}, chunk_size={cs}, backend='torch').sum().backward();"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)"
-    ).format(path=sys.path[:1] + ["."], B=B, H=H, T=T, D=D, form=form, cs=chunk_size)
+        "print((high_water_kib() - base) / 1024)"
+    ).format(path=[str(Path(__file__).resolve().parent.parent)], B=B, H=H, T=T, D=D, form=form, cs=chunk_size)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
+
+
+def high_water_kib() -> int:
+    """Peak resident set size of this process image so far, in KiB (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("VmHWM not found in /proc/self/status (Linux only)")
 
 
 def main(argv: list[str] | None = None) -> int:

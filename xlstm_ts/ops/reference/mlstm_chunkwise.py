@@ -21,27 +21,27 @@ from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
 
 def _chunk_states(
     k: torch.Tensor,
-    v_ones: torch.Tensor,
+    v: torch.Tensor,
     i: torch.Tensor,
     log_f_in_chunk: torch.Tensor,
     initial_state: MLSTMState,
-) -> tuple[torch.Tensor, torch.Tensor, MLSTMState]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, MLSTMState]:
     """Memory entering every chunk, and the memory after the last one.
 
-    The normalizer n rides along as an extra last column of C (v_ones ends with a column of ones),
-    so one recurrence carries both.
-
     Args:
-        k: (B, H, NC, L, Dqk) already scaled keys. v_ones: (B, H, NC, L, Dv + 1).
+        k: (B, H, NC, L, Dqk) already scaled keys. v: (B, H, NC, L, Dv).
         i: (B, H, NC, L). log_f_in_chunk: (B, H, NC, L) cumulative log forget gate within a chunk.
     Returns:
-        memory_in (B, H, NC, Dqk, Dv + 1) = [C | n], m_in (B, H, NC), the final state.
+        C_in (B, H, NC, Dqk, Dv), n_in (B, H, NC, Dqk), m_in (B, H, NC), the final state.
     """
+    B, H, NC, L, Dqk = k.shape
+    Dv = v.shape[-1]
     chunk_decay = log_f_in_chunk[..., -1]  # (B, H, NC) total log decay over a chunk
     log_w = chunk_decay[..., None] - log_f_in_chunk + i  # (B, H, NC, L) weight at the chunk end
     m_local = log_w.amax(-1)  # (B, H, NC)
     kw = k * torch.exp(log_w - m_local[..., None])[..., None]
-    memory_local = kw.transpose(-1, -2) @ v_ones  # (B, H, NC, Dqk, Dv + 1)
+    C_local = kw.transpose(-1, -2) @ v  # (B, H, NC, Dqk, Dv)
+    n_local = kw.sum(-2)  # (B, H, NC, Dqk)
 
     # the stabilizer recurrence is on (B, H) scalars: cheap as a loop
     C0, n0, m = initial_state
@@ -52,10 +52,14 @@ def _chunk_states(
     m_all = torch.stack(m_in + [m], dim=-1)  # (B, H, NC + 1)
     keep = torch.exp(chunk_decay + m_all[..., :-1] - m_all[..., 1:])
     add = torch.exp(m_local - m_all[..., 1:])
-    memory0 = torch.cat([C0, n0[..., None]], dim=-1)
-    memory = LinearScan.apply(keep, add[..., None, None] * memory_local, memory0)  # (B, H, NC + 1, ...)
-    final = memory[:, :, -1]
-    return memory[:, :, :-1], m_all[..., :-1], MLSTMState(final[..., :-1], final[..., -1], m)
+    # one scan carries C and n together, flattened side by side: [C (Dqk*Dv) | n (Dqk)]
+    local = torch.cat([C_local.flatten(-2), n_local], dim=-1) * add[..., None]
+    memory0 = torch.cat([C0.flatten(-2), n0], dim=-1)
+    memory = LinearScan.apply(keep, local, memory0)  # (B, H, NC + 1, Dqk*Dv + Dqk)
+    C_all = memory[..., : Dqk * Dv].unflatten(-1, (Dqk, Dv))
+    n_all = memory[..., Dqk * Dv :]
+    final = MLSTMState(C_all[:, :, -1], n_all[:, :, -1], m)
+    return C_all[:, :, :-1], n_all[:, :, :-1], m_all[..., :-1], final
 
 
 def mlstm_chunkwise_torch(
@@ -98,9 +102,8 @@ def mlstm_chunkwise_torch(
     i = i.reshape(B, H, NC, L)
     b = torch.cumsum(log_f.reshape(B, H, NC, L), dim=-1)  # (B, H, NC, L)
 
-    v_ones = torch.cat([v, v.new_ones(B, H, NC, L, 1)], dim=-1)
-    memory_in, m_in, final_state = _chunk_states(k, v_ones, i, b, initial_state)
+    C_in, n_in, m_in, final_state = _chunk_states(k, v, i, b, initial_state)
 
-    h = ChunkOutput.apply(q, k, v, i, b, memory_in, m_in, eps)  # (B, H, NC, L, Dv)
+    h = ChunkOutput.apply(q, k, v, i, b, C_in, n_in, m_in, eps)  # (B, H, NC, L, Dv)
     h = h.reshape(B, H, NC * L, Dv)[:, :, :T]
     return h, final_state
