@@ -13,53 +13,44 @@ import math
 import torch
 import torch.nn.functional as F
 
-from xlstm_ts.ops.reference.linear_scan import LinearScan
-from xlstm_ts.ops.reference.mlstm_chunk_output import ChunkOutput
-from xlstm_ts.ops.state import MLSTMState
+from xlstm_ts.ops.reference.mlstm_chunk_output import OutputSaved, chunk_output_backward, chunk_output_forward
+from xlstm_ts.ops.reference.mlstm_chunk_states import StatesSaved, chunk_states_backward, chunk_states_forward
 from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
+from xlstm_ts.ops.state import MLSTMState
 
 
-def _chunk_states(
-    k: torch.Tensor,
-    v: torch.Tensor,
-    i: torch.Tensor,
-    log_f_in_chunk: torch.Tensor,
-    initial_state: MLSTMState,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, MLSTMState]:
-    """Memory entering every chunk, and the memory after the last one.
+class MLSTMChunkwise(torch.autograd.Function):
+    """Chunk outputs and memories as one op with a hand-written backward.
 
-    Args:
-        k: (B, H, NC, L, Dqk) already scaled keys. v: (B, H, NC, L, Dv).
-        i: (B, H, NC, L). log_f_in_chunk: (B, H, NC, L) cumulative log forget gate within a chunk.
-    Returns:
-        C_in (B, H, NC, Dqk, Dv), n_in (B, H, NC, Dqk), m_in (B, H, NC), the final state.
+    Under plain autograd this form stores and revisits many intermediates (and slicing a state
+    tensor writes full-size zero gradients); the hand-written backward keeps only what it needs,
+    skips every L x L pass that has a cheaper closed form, and writes in place where it can.
+    Tests compare it with autograd over the parallel form in fp64.
+
+    Inputs: q, k (B, H, NC, L, Dqk) unscaled; v (B, H, NC, L, Dv); i, b (B, H, NC, L) input gates
+    and the cumulative log forget gate within each chunk; C0, n0, m0 the initial state.
+    Outputs: h (B, H, NC, L, Dv) and the final C, n, m.
     """
-    B, H, NC, L, Dqk = k.shape
-    Dv = v.shape[-1]
-    chunk_decay = log_f_in_chunk[..., -1]  # (B, H, NC) total log decay over a chunk
-    log_w = chunk_decay[..., None] - log_f_in_chunk + i  # (B, H, NC, L) weight at the chunk end
-    m_local = log_w.amax(-1)  # (B, H, NC)
-    kw = k * torch.exp(log_w - m_local[..., None])[..., None]
-    C_local = kw.transpose(-1, -2) @ v  # (B, H, NC, Dqk, Dv)
-    n_local = kw.sum(-2)  # (B, H, NC, Dqk)
 
-    # the stabilizer recurrence is on (B, H) scalars: cheap as a loop
-    C0, n0, m = initial_state
-    m_in = []
-    for decay_c, m_local_c in zip(chunk_decay.unbind(-1), m_local.unbind(-1)):
-        m_in.append(m)
-        m = torch.maximum(decay_c + m, m_local_c)
-    m_all = torch.stack(m_in + [m], dim=-1)  # (B, H, NC + 1)
-    keep = torch.exp(chunk_decay + m_all[..., :-1] - m_all[..., 1:])
-    add = torch.exp(m_local - m_all[..., 1:])
-    # one scan carries C and n together, flattened side by side: [C (Dqk*Dv) | n (Dqk)]
-    local = torch.cat([C_local.flatten(-2), n_local], dim=-1) * add[..., None]
-    memory0 = torch.cat([C0.flatten(-2), n0], dim=-1)
-    memory = LinearScan.apply(keep, local, memory0)  # (B, H, NC + 1, Dqk*Dv + Dqk)
-    C_all = memory[..., : Dqk * Dv].unflatten(-1, (Dqk, Dv))
-    n_all = memory[..., Dqk * Dv :]
-    final = MLSTMState(C_all[:, :, -1], n_all[:, :, -1], m)
-    return C_all[:, :, :-1], n_all[:, :, :-1], m_all[..., :-1], final
+    @staticmethod
+    def forward(ctx, q, k, v, i, b, C0, n0, m0, scale: float, eps: float):  # type: ignore[override]
+        states, states_saved = chunk_states_forward(k, v, i, b, C0, n0, m0, scale)
+        h, output_saved = chunk_output_forward(q, k, v, i, b, states.C_in, states.n_in, states.m_in, scale, eps)
+        ctx.save_for_backward(*states_saved, *output_saved)
+        return h, states.C_final, states.n_final, states.m_final
+
+    @staticmethod
+    def backward(ctx, dh, dC_final, dn_final, dm_final):  # type: ignore[override]
+        saved = ctx.saved_tensors
+        n_states = len(StatesSaved._fields)
+        out = chunk_output_backward(OutputSaved(*saved[n_states:]), dh)
+        st = chunk_states_backward(
+            StatesSaved(*saved[:n_states]), out.dC_in, out.dn_in, out.dm_in, dC_final, dn_final, dm_final
+        )
+        return (
+            out.dq, out.dk.add_(st.dk), out.dv.add_(st.dv), out.di + st.di, out.db + st.db,
+            st.dC0, st.dn0, st.dm0, None, None,
+        )  # fmt: skip
 
 
 def mlstm_chunkwise_torch(
@@ -88,7 +79,6 @@ def mlstm_chunkwise_torch(
     L = max(1, min(chunk_size, T))
     NC = -(-T // L)
     pad = NC * L - T
-    k = k * (1.0 / math.sqrt(Dqk))
     log_f = F.logsigmoid(f)
     if pad:
         q = F.pad(q, (0, 0, 0, pad))
@@ -102,8 +92,9 @@ def mlstm_chunkwise_torch(
     i = i.reshape(B, H, NC, L)
     b = torch.cumsum(log_f.reshape(B, H, NC, L), dim=-1)  # (B, H, NC, L)
 
-    C_in, n_in, m_in, final_state = _chunk_states(k, v, i, b, initial_state)
-
-    h = ChunkOutput.apply(q, k, v, i, b, C_in, n_in, m_in, eps)  # (B, H, NC, L, Dv)
-    h = h.reshape(B, H, NC * L, Dv)[:, :, :T]
-    return h, final_state
+    C0, n0, m0 = initial_state
+    h, C, n, m = MLSTMChunkwise.apply(q, k, v, i, b, C0, n0, m0, 1.0 / math.sqrt(Dqk), eps)
+    h = h.reshape(B, H, NC * L, Dv)  # (B, H, NC, L, Dv) -> (B, H, T + pad, Dv)
+    if pad:
+        h = h[:, :, :T]
+    return h, MLSTMState(C, n, m)

@@ -23,3 +23,12 @@ def masked_decay(log_weights: torch.Tensor, above_diagonal: torch.Tensor, inplac
     if inplace:
         return log_weights.clamp_(min=EXP_FLOOR).exp_().masked_fill_(above_diagonal, 0.0)
     return torch.exp(log_weights.clamp(min=EXP_FLOOR)).masked_fill(above_diagonal, 0.0)
+
+
+def rowdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Dot products along the last axis, (..., D) x (..., D) -> (...), without an (..., D) temporary.
+
+    `(a * b).sum(-1)` allocates the full product first; on CPU that allocation costs more than
+    the arithmetic for large tensors. einsum lowers this to a batched matrix product.
+    """
+    return torch.einsum("...d,...d->...", a, b)
