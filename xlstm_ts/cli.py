@@ -305,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from xlstm_ts.cpu_memory import keep_freed_memory_unless_disabled
+
+    keep_freed_memory_unless_disabled()
     try:
         return args.handler(args)
     except CLIError as err:
