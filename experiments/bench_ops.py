@@ -14,6 +14,7 @@ share of the time and that setting cannot be undone inside a process.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -26,6 +27,10 @@ import torch
 from xlstm_ts.ops import mlstm
 
 
+OFFICIAL_KERNELS = ("chunkwise--native_autograd", "chunkwise--native_custbw")
+"""NX-AI's PyTorch (CPU-capable) chunkwise mLSTM implementations, timed when installed."""
+
+
 def make_inputs(B: int, H: int, T: int, D: int, seed: int = 0) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(B, H, T, D, generator=g) for _ in range(3))
@@ -35,12 +40,28 @@ def make_inputs(B: int, H: int, T: int, D: int, seed: int = 0) -> list[torch.Ten
 
 
 def fwd_bwd_seconds(form: str, B: int, H: int, T: int, D: int, chunk_size: int, repeats: int) -> float:
-    """Median wall time of one forward+backward call (after one warm-up call)."""
+    """Median wall time of one forward+backward call (after one warm-up call).
+
+    `form` is one of ours ("chunkwise", "parallel", ...) or "mlstm_kernels:<kernel name>" for a
+    PyTorch implementation from NX-AI's optional `mlstm_kernels` package (installed with `xlstm`).
+    """
+    if form.startswith("mlstm_kernels:"):
+        from mlstm_kernels.torch import get_mlstm_kernel
+
+        kernel = get_mlstm_kernel(form.split(":", 1)[1])
+
+        def call(*x: torch.Tensor) -> torch.Tensor:
+            return kernel(*x, chunk_size=chunk_size)
+    else:
+
+        def call(*x: torch.Tensor) -> torch.Tensor:
+            return mlstm(*x, form=form, chunk_size=chunk_size, backend="torch")
+
     inputs = make_inputs(B, H, T, D)
     times = []
     for _ in range(repeats + 1):
         start = time.perf_counter()
-        mlstm(*inputs, form=form, chunk_size=chunk_size, backend="torch").sum().backward()
+        call(*inputs).sum().backward()
         times.append(time.perf_counter() - start)
         for x in inputs:
             x.grad = None
@@ -116,6 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     speedup = parallel / chunk_times["default"][best_chunk]
     print(f"  parallel  T={T}: {parallel:.3f} s -> chunkwise (chunk {best_chunk}) is {speedup:.1f}x faster")
     results["T4096"] = {"chunkwise_s": chunk_times, "parallel_s": parallel, "speedup": speedup}
+    if importlib.util.find_spec("mlstm_kernels") is not None:
+        official: dict[str, dict[str, float]] = {}
+        print(f"  official mlstm_kernels (PyTorch), T={T}, chunk 64: default / keep_freed_memory()")
+        for name in OFFICIAL_KERNELS:
+            form = f"mlstm_kernels:{name}"
+            official[name] = {
+                mode: time_in_subprocess(form, B, H, T, D, 64, repeats, mode == "keep_freed_memory")
+                for mode in ("default", "keep_freed_memory")
+            }
+            print(f"    {name:28s} {official[name]['default']:8.3f} s   {official[name]['keep_freed_memory']:8.3f} s")
+        results["official_mlstm_kernels_s"] = official
+    else:
+        print("  official mlstm_kernels: not installed (pip install xlstm to compare)")
 
     lengths = (1024, 4096) if args.quick else (1024, 2048, 4096, 8192, 16384)
     memory = {}
