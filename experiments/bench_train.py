@@ -1,5 +1,5 @@
 """Speed report on CPU: training throughput and inference latency of the default ETTh1 model,
-and the mLSTM chunkwise op's time and memory vs T (from bench_ops.py).
+and the mLSTM chunkwise op's time and peak memory at T = 1k and 4k (bench_ops.py has the full sweep).
 
     python experiments/bench_train.py [--steps 20] [--json out.json]
 
@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.bench_ops import fwd_bwd_seconds  # noqa: E402
+from experiments.bench_ops import fwd_bwd_seconds, peak_memory_mib  # noqa: E402
 from xlstm_ts.cpu_memory import keep_freed_memory  # noqa: E402
 from xlstm_ts.models import XLSTMForecastConfig, XLSTMForecastNet  # noqa: E402
 from xlstm_ts.nn.config import FFN_DIM_MULTIPLE  # noqa: E402
@@ -137,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "official_xlstm" not in results:
         print("  official `xlstm` package: not installed (pip install xlstm to compare side by side)")
-    op = {}
+    op, memory = {}, {}
     for T in (1024, 4096):
         op[T] = fwd_bwd_seconds("chunkwise", 8, 4, T, 64, 64, 3)
-        print(f"  mlstm chunkwise fwd+bwd B=8 H=4 D=64 T={T}: {op[T]:.3f} s")
+        memory[T] = peak_memory_mib("chunkwise", 8, 4, T, 64, 64)
+        print(f"  mlstm chunkwise fwd+bwd B=8 H=4 D=64 T={T}: {op[T]:.3f} s, peak extra memory {memory[T]:.0f} MiB")
     results["mlstm_chunkwise_s"] = op
+    results["mlstm_chunkwise_peak_mib"] = memory
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

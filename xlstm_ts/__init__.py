@@ -2,7 +2,8 @@
 
 Public API (imported lazily, so `import xlstm_ts` stays light):
 `XLSTMForecaster` (scikit-learn-style estimator), `XLSTMForecastConfig`, `XLSTMStackConfig`,
-`TrainConfig`, `DataConfig`, `RunConfig`.
+`TrainConfig`, `DataConfig`, `RunConfig`, and `keep_freed_memory` (faster CPU training, see
+docs/performance.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from xlstm_ts.cpu_memory import keep_freed_memory
     from xlstm_ts.data.config import DataConfig
     from xlstm_ts.forecaster import XLSTMForecaster
     from xlstm_ts.models.config import XLSTMForecastConfig
@@ -27,6 +29,7 @@ _EXPORTS = {
     "TrainConfig": "xlstm_ts.training.config",
     "DataConfig": "xlstm_ts.data.config",
     "RunConfig": "xlstm_ts.training.run_config",
+    "keep_freed_memory": "xlstm_ts.cpu_memory",
 }
 
 __all__ = ["__version__", *_EXPORTS]
