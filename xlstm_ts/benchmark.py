@@ -21,6 +21,12 @@ import yaml
 from xlstm_ts.data.registry import get_spec
 
 
+TABLE_DATASETS: tuple[str, ...] = ("ETTh1", "ETTh2", "ETTm1", "ETTm2", "Weather", "Exchange", "ILI")
+"""The datasets of the long-term-forecasting table (Electricity and Traffic: only when run)."""
+TABLE_HORIZONS: tuple[int, ...] = (96, 192, 336, 720)
+"""The table's horizons (ILI has its own, 24/36/48/60)."""
+
+
 @dataclass(frozen=True)
 class BenchmarkCell:
     """One dataset x horizon x seed run."""
@@ -46,6 +52,11 @@ def plan_cells(datasets: Iterable[str], horizons: Iterable[int], seeds: Iterable
             for seed in seeds:
                 cells.append(BenchmarkCell(spec.name, horizon, seed))
     return cells
+
+
+def table_plan() -> set[tuple[str, int]]:
+    """Every (dataset, horizon) row the table has, run or not."""
+    return {(cell.dataset, cell.horizon) for cell in plan_cells(TABLE_DATASETS, TABLE_HORIZONS, [0])}
 
 
 def config_path(configs_dir: Path, dataset: str, horizon: int) -> Path:
@@ -98,8 +109,12 @@ def render_results(
     grouped: dict[tuple[str, int], list[dict[str, Any]]],
     published: dict[str, Any] | None,
     configs_dir: str = "experiments/configs",
+    planned: Iterable[tuple[str, int]] = (),
 ) -> str:
-    """docs/results.md: ours (mean over seeds) beside the published numbers, best per cell in bold."""
+    """docs/results.md: ours (mean over seeds) beside the published numbers, best per cell in bold.
+
+    `planned` (dataset, horizon) rows without a finished run are listed as "not run yet".
+    """
     models = (published or {}).get("models", {})
     names = [name for name, model in models.items() if model.get("results")]  # models with numbers
     lines = [
@@ -121,7 +136,18 @@ def render_results(
     ) + " | ours vs best published (MSE) | reproduce |"
     lines += [header, "|" + "---|" * (6 + len(names))]
     wins = cells = 0
-    for (dataset, horizon), runs in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    order = {name: index for index, name in enumerate(TABLE_DATASETS)}
+    rows = sorted(set(grouped) | set(planned), key=lambda key: (order.get(key[0], len(order)), key[0], key[1]))
+    for dataset, horizon in rows:
+        runs = grouped.get((dataset, horizon), [])
+        if not runs:
+            row = [dataset, str(horizon), "not run yet", "–"]
+            for name in names:
+                value = models[name].get("results", {}).get(dataset, {}).get(horizon)
+                row.append(f"{float(value[0]):.3f} / {float(value[1]):.3f}" if value is not None else "–")
+            row += ["–", f"`xlstm-ts fit --config {configs_dir}/{dataset}_{horizon}.yaml --seed 2021`"]
+            lines.append("| " + " | ".join(row) + " |")
+            continue
         mse, mse_sd = _mean_std([r["test_mse"] for r in runs])
         mae, mae_sd = _mean_std([r["test_mae"] for r in runs])
         entries: dict[str, tuple[float, float]] = {"ours": (mse, mae)}

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from xlstm_ts.benchmark import TABLE_DATASETS, TABLE_HORIZONS
+
 EXIT_USAGE = 2
 
 
@@ -67,9 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "benchmark", help="run the configs in experiments/configs over datasets x horizons x seeds (resumes)"
     )
-    bench.add_argument("--datasets", default="ETTh1,ETTh2,ETTm1,ETTm2,Weather,Exchange,ILI",
-                       help="comma-separated benchmark names")
-    bench.add_argument("--horizons", default="96,192,336,720",
+    bench.add_argument("--datasets", default=",".join(TABLE_DATASETS), help="comma-separated benchmark names")
+    bench.add_argument("--horizons", default=",".join(str(h) for h in TABLE_HORIZONS),
                        help="comma-separated horizons (ILI uses its own 24,36,48,60)")
     bench.add_argument("--seeds", default="2021", help="comma-separated seeds")
     bench.add_argument("--configs", default="experiments/configs", help="folder of <Dataset>_<horizon>.yaml configs")
@@ -77,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--published", default="experiments/published.yaml", help="published numbers to compare with")
     bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
-    bench.add_argument("--dry-run", action="store_true", help="list the runs and whether they are done; run nothing")
+    bench.add_argument("--dry-run", action="store_true",
+                       help="list the runs and whether they are done, rewrite the table; train nothing")
     _add_data_dir(bench)
     bench.set_defaults(handler=cmd_benchmark)
 
@@ -262,7 +264,7 @@ def _csv_ints(text: str, flag: str) -> list[int]:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from xlstm_ts.benchmark import collect_results, load_published, plan_cells, render_results, run_cell
+    from xlstm_ts.benchmark import load_published, plan_cells, run_cell
 
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     cells = plan_cells(datasets, _csv_ints(args.horizons, "--horizons"), _csv_ints(args.seeds, "--seeds"))
@@ -276,11 +278,20 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         metrics = run_cell(cell, configs, output, args.data_dir, args.set)
         print(f"    test MSE {metrics['test_mse']:.4f}  MAE {metrics['test_mae']:.4f}  "
               f"({metrics['train_seconds']:.0f} s)", flush=True)
-        Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.results_md).write_text(render_results(collect_results(output), published, args.configs))
-    if not args.dry_run:
-        print(f"results table: {args.results_md}")
+        _write_table(args, output, published, cells)
+    _write_table(args, output, published, cells)
+    print(f"results table: {args.results_md}")
     return 0
+
+
+def _write_table(args: argparse.Namespace, output: Path, published: dict | None, cells: list) -> None:
+    """docs/results.md from every finished run, with a row for each planned cell not run yet."""
+    from xlstm_ts.benchmark import collect_results, render_results, table_plan
+
+    planned = table_plan() | {(cell.dataset, cell.horizon) for cell in cells}
+    text = render_results(collect_results(output), published, args.configs, planned=planned)
+    Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.results_md).write_text(text)
 
 
 # --------------------------------------------------------------------------- datasets

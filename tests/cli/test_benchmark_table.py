@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from xlstm_ts.benchmark import collect_results, plan_cells, render_results
+from xlstm_ts.benchmark import collect_results, plan_cells, render_results, table_plan
 
 
 def _write_run(root: Path, dataset: str, horizon: int, seed: int, mse: float, mae: float) -> None:
@@ -54,3 +54,15 @@ def test_table_means_over_seeds_marks_the_best_and_counts_wins(tmp_path: Path) -
     assert rows["Weather96"].rstrip().endswith("| – | `xlstm-ts fit --config experiments/configs/Weather_96.yaml --seed 2021` |")
     assert "Ours matches or beats the best published MSE in 1 of 2 rows." in table
     assert "Not shown, no verified numbers: P-sLSTM" in table
+
+
+def test_planned_rows_without_runs_say_so(tmp_path: Path) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410)
+    table = render_results(collect_results(tmp_path), PUBLISHED, planned=table_plan())
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "| horizon |" not in line]
+    assert len(rows) == 6 * 4 + 4  # the seven datasets, ILI with its own four horizons
+    assert rows[0].startswith("| ETTh1 | 96 | **0.360**")  # table order: ETTh1 first, ILI last
+    assert rows[-1].startswith("| ILI | 60 | not run yet |")
+    exchange = next(row for row in rows if row.startswith("| Exchange | 96 |"))
+    assert "not run yet" in exchange and "0.081 / 0.203" in exchange  # published numbers still shown
+    assert "in 1 of 1 rows" in table  # rows without runs are not counted
