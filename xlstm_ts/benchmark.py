@@ -92,6 +92,43 @@ def run_cell(
     return result.metrics
 
 
+REFERENCE_DIR = "naive"
+"""Sub-folder of the benchmark output with the repeat-last-value forecast of every row."""
+
+
+def run_reference_cell(
+    dataset: str, horizon: int, configs_dir: Path, output_root: Path, data_dir: str | None = None
+) -> dict[str, Any]:
+    """The naive (repeat the last value) forecast on the row's exact data and test windows.
+
+    No training, so one run per row (seeds do not apply); written to
+    `<output>/naive/<Dataset>_<horizon>/` and read back if it exists.
+    """
+    from xlstm_ts.training.fit import fit_run
+    from xlstm_ts.training.run_config import RunConfig
+
+    out = output_root / REFERENCE_DIR / f"{dataset}_{horizon}"
+    done = out / "metrics.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    values = RunConfig.from_yaml(config_path(configs_dir, dataset, horizon)).to_dict()
+    values.update(model="naive", network={})
+    if data_dir is not None:
+        values["data"]["data_dir"] = data_dir
+    result = fit_run(RunConfig.from_dict(values), out, progress=False, quiet=True)
+    assert result is not None
+    return result.metrics
+
+
+def collect_reference(output_root: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """The naive forecast's metrics per (dataset, horizon), from `<output>/naive/`."""
+    found = {}
+    for path in sorted((output_root / REFERENCE_DIR).glob("*/metrics.json")):
+        metrics = json.loads(path.read_text())
+        found[(metrics["dataset"], int(metrics["horizon"]))] = metrics
+    return found
+
+
 def collect_results(output_root: Path) -> dict[tuple[str, int], list[dict[str, Any]]]:
     """Every finished run under `output_root`, grouped by (dataset, horizon)."""
     grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -110,11 +147,15 @@ def render_results(
     published: dict[str, Any] | None,
     configs_dir: str = "experiments/configs",
     planned: Iterable[tuple[str, int]] = (),
+    reference: dict[tuple[str, int], dict[str, Any]] | None = None,
 ) -> str:
     """docs/results.md: ours (mean over seeds) beside the published numbers, best per cell in bold.
 
-    `planned` (dataset, horizon) rows without a finished run are listed as "not run yet".
+    `planned` (dataset, horizon) rows without a finished run are listed as "not run yet";
+    `reference` (from :func:`collect_reference`) adds the naive forecast's column, computed by this
+    pipeline on the same windows: the floor any model should clear.
     """
+    reference = reference or {}
     models = (published or {}).get("models", {})
     names = [name for name, model in models.items() if model.get("results")]  # models with numbers
     lines = [
@@ -129,19 +170,23 @@ def render_results(
         "seeds (2021, 1, 2) for ETTh1/ETTh2 and one elsewhere; a row with fewer seeds than planned is",
         "one where the time did not allow more yet.",
         "The best MSE and the best MAE of each row are in bold.",
+        "naive: the last observed value repeated over the horizon, evaluated by this pipeline on the",
+        "same test windows (no training): the floor a model should clear. Not counted for \"best\".",
         "",
     ]
-    header = "| dataset | horizon | ours (lookback) | seeds | " + " | ".join(
+    header = "| dataset | horizon | ours (lookback) | seeds | naive | " + " | ".join(
         f"{n} (L={models[n].get('lookback', '?')})" for n in names
     ) + " | ours vs best published (MSE) | reproduce |"
-    lines += [header, "|" + "---|" * (6 + len(names))]
+    lines += [header, "|" + "---|" * (7 + len(names))]
     wins = cells = 0
     order = {name: index for index, name in enumerate(TABLE_DATASETS)}
     rows = sorted(set(grouped) | set(planned), key=lambda key: (order.get(key[0], len(order)), key[0], key[1]))
     for dataset, horizon in rows:
         runs = grouped.get((dataset, horizon), [])
+        naive = reference.get((dataset, horizon))
+        naive_cell = f"{naive['test_mse']:.3f} / {naive['test_mae']:.3f}" if naive else "–"
         if not runs:
-            row = [dataset, str(horizon), "not run yet", "–"]
+            row = [dataset, str(horizon), "not run yet", "–", naive_cell]
             for name in names:
                 value = models[name].get("results", {}).get(dataset, {}).get(horizon)
                 row.append(f"{float(value[0]):.3f} / {float(value[1]):.3f}" if value is not None else "–")
@@ -167,7 +212,7 @@ def render_results(
 
         seeds = ",".join(str(r["seed"]) for r in sorted(runs, key=lambda r: r["seed"]))
         lookback = runs[0].get("lookback", "?")
-        row = [dataset, str(horizon), f"{cell((mse, mae), (mse_sd, mae_sd))} ({lookback})", seeds]
+        row = [dataset, str(horizon), f"{cell((mse, mae), (mse_sd, mae_sd))} ({lookback})", seeds, naive_cell]
         row += [cell(entries[n]) if n in entries else "–" for n in names]
         published_best = min((v[0] for n, v in entries.items() if n != "ours"), default=None)
         if published_best is None:

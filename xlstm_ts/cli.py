@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--published", default="experiments/published.yaml", help="published numbers to compare with")
     bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
+    bench.add_argument("--no-naive", action="store_true",
+                       help="skip the naive (repeat the last value) column; it needs no training")
     bench.add_argument("--dry-run", action="store_true",
                        help="list the runs and whether they are done, rewrite the table; train nothing")
     _add_data_dir(bench)
@@ -264,12 +266,17 @@ def _csv_ints(text: str, flag: str) -> list[int]:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from xlstm_ts.benchmark import load_published, plan_cells, run_cell
+    from xlstm_ts.benchmark import load_published, plan_cells, run_cell, run_reference_cell
 
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     cells = plan_cells(datasets, _csv_ints(args.horizons, "--horizons"), _csv_ints(args.seeds, "--seeds"))
     configs, output = Path(args.configs), Path(args.output)
     published = load_published(Path(args.published))
+    if not args.dry_run and not args.no_naive:
+        rows = sorted({(cell.dataset, cell.horizon) for cell in cells})
+        print(f"naive forecast (repeat the last value) on the same windows: {len(rows)} row(s)", flush=True)
+        for dataset, horizon in rows:
+            run_reference_cell(dataset, horizon, configs, output, args.data_dir)
     for number, cell in enumerate(cells, start=1):
         done = (output / cell.name / "metrics.json").is_file()
         print(f"[{number}/{len(cells)}] {cell.name}: {'done' if done else 'to run'}", flush=True)
@@ -286,10 +293,12 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 def _write_table(args: argparse.Namespace, output: Path, published: dict | None, cells: list) -> None:
     """docs/results.md from every finished run, with a row for each planned cell not run yet."""
-    from xlstm_ts.benchmark import collect_results, render_results, table_plan
+    from xlstm_ts.benchmark import collect_reference, collect_results, render_results, table_plan
 
     planned = table_plan() | {(cell.dataset, cell.horizon) for cell in cells}
-    text = render_results(collect_results(output), published, args.configs, planned=planned)
+    text = render_results(
+        collect_results(output), published, args.configs, planned=planned, reference=collect_reference(output)
+    )
     Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
     Path(args.results_md).write_text(text)
 

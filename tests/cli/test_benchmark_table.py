@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from xlstm_ts.benchmark import collect_results, plan_cells, render_results, table_plan
+from xlstm_ts.benchmark import collect_reference, collect_results, plan_cells, render_results, table_plan
 
 
 def _write_run(root: Path, dataset: str, horizon: int, seed: int, mse: float, mae: float) -> None:
@@ -66,3 +66,13 @@ def test_planned_rows_without_runs_say_so(tmp_path: Path) -> None:
     exchange = next(row for row in rows if row.startswith("| Exchange | 96 |"))
     assert "not run yet" in exchange and "0.081 / 0.203" in exchange  # published numbers still shown
     assert "in 1 of 1 rows" in table  # rows without runs are not counted
+
+
+def test_naive_column_comes_from_the_reference_folder(tmp_path: Path) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410)
+    _write_run(tmp_path / "naive", "ETTh1", 96, 0, 1.294, 0.713)  # the reference layout differs only by folder
+    assert set(collect_results(tmp_path)) == {("ETTh1", 96)}  # the naive run is not one of ours
+    table = render_results(collect_results(tmp_path), PUBLISHED, reference=collect_reference(tmp_path))
+    row = next(line for line in table.splitlines() if line.startswith("| ETTh1 | 96 |"))
+    assert "| 2021 | 1.294 / 0.713 | 0.370 / 0.400 |" in row
+    assert "| naive |" in table.splitlines()[table.splitlines().index(row) - 2]
