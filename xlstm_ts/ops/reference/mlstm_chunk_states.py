@@ -73,7 +73,6 @@ def chunk_states_forward(
     scale: float,
 ) -> tuple[ChunkStates, StatesSaved]:
     """The chunk-boundary memories (see the module docstring) and what the backward needs."""
-    NC = k.shape[2]
     g = b[..., -1]
     log_w = g[..., None] - b + i
     m_local, local_argmax = log_w.max(-1)
