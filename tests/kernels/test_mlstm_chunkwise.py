@@ -137,3 +137,11 @@ def test_unknown_form_is_rejected():
     inputs, _ = make_inputs(1, 1, 4, 16, 16, init=False)
     with pytest.raises(ValueError, match="form"):
         mlstm(*inputs, form="quadratic")
+
+
+def test_closed_input_gates_match_reference():
+    """Input gates near -150 put m below -88, where an uncapped exp(-m) floor overflows fp32."""
+    (q, k, v, i, f), state = make_inputs(1, 2, 40, 16, 16, init=True, seed=5, gate_scale=30.0)
+    i = i - 150.0
+    state = MLSTMState(state.C, state.n, state.m - 200.0)
+    check_against_reference((q, k, v, i, f), state, 16)

@@ -96,3 +96,24 @@ def test_many_chunks_fp32_match_fp64() -> None:
     for name, a, b in zip(NAMES, g32, g64):
         scale = b.abs().max()
         assert (a.double() - b).abs().max() <= 1e-4 * scale + 1e-6, f"grad {name}"
+
+
+@pytest.mark.parametrize("form", ["chunkwise", "parallel", "recurrent"])
+@pytest.mark.parametrize("T", [1, 63, 257])
+def test_closed_input_gates_keep_fp32_gradients_finite(form: str, T: int) -> None:
+    """Input gates far below zero (as after a diverging optimizer step) push m below -88, where
+    exp(-m) overflows fp32. The forward was finite (h = C q / inf = 0) but the backward took
+    0 * inf = NaN, and one such batch turned every weight NaN. fp32 must stay finite and close
+    to fp64 (which does not overflow there)."""
+    leaves64 = _inputs(2, 2, T, 4, seed=T + 3)
+    with torch.no_grad():
+        leaves64[3].mul_(20.0).sub_(150.0)  # i ~ -150 +- 40: exp(i) is 0 in fp32
+        leaves64[4].mul_(30.0)  # forget gates from fully closed to fully open
+        leaves64[7].fill_(-200.0)  # the initial memory's stabilizer as low
+    leaves32 = [x.detach().float().requires_grad_() for x in leaves64]
+    g32 = _grads(form, leaves32, chunk_size=16)
+    g64 = _grads(form, leaves64, chunk_size=16)
+    for name, a, b in zip(NAMES, g32, g64):
+        assert torch.isfinite(a).all(), f"grad {name} is not finite"
+        scale = b.abs().max()
+        assert (a.double() - b).abs().max() <= 1e-3 * scale + 1e-6, f"grad {name}"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lightning.pytorch as pl
 import pytest
+import torch
 
 from xlstm_ts.data.config import DataConfig
 from xlstm_ts.io import load_network
+from xlstm_ts.training.callbacks import TrainingDiverged
 from xlstm_ts.training.config import TrainConfig
 from xlstm_ts.training.evaluate import error_metrics, predict_windows
 from xlstm_ts.training.fit import build_run, fit_run
@@ -69,3 +72,32 @@ def test_naive_baseline_skips_training(shared_data_dir: Path) -> None:
     result = fit_run(config, None, progress=False, quiet=True)
     assert result.metrics["epochs"] == 0 and result.metrics["n_parameters"] == 0
     assert 0.0 < result.metrics["test_mse"] < 2.0
+
+
+class PoisonWeights(pl.Callback):
+    """Make the network output NaN from epoch `epoch` on (what a diverging optimizer step does)."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.current_epoch == self.epoch:
+            with torch.no_grad():
+                next(pl_module.parameters()).fill_(float("nan"))
+
+
+def test_diverged_training_stops_warns_and_keeps_the_best_finite_weights(shared_data_dir: Path) -> None:
+    config = tiny_run(shared_data_dir, max_epochs=5, limit_train_batches=3)
+    with pytest.warns(RuntimeWarning, match="diverged.*after epoch 2.*weights of epoch 1"):
+        result = fit_run(config, None, progress=False, quiet=True, callbacks=[PoisonWeights(epoch=1)])
+    assert result is not None
+    assert result.metrics["diverged_epoch"] == 1 and result.metrics["best_epoch"] == 0
+    assert result.metrics["epochs"] == 2  # stopped, although patience is 0 and max_epochs 5
+    assert all(torch.isfinite(p).all() for p in result.network.parameters())
+    assert result.metrics["test_mse"] < 2.0
+
+
+def test_training_that_diverges_in_its_first_epoch_raises(shared_data_dir: Path) -> None:
+    config = tiny_run(shared_data_dir, max_epochs=3, limit_train_batches=2)
+    with pytest.raises(TrainingDiverged, match="after epoch 1.*lower the learning rate"):
+        fit_run(config, None, progress=False, quiet=True, callbacks=[PoisonWeights(epoch=0)])

@@ -174,6 +174,7 @@ def train(
     return {
         "epochs": int(trainer.current_epoch),
         "best_epoch": int(best.best_epoch),
+        "diverged_epoch": best.diverged_epoch,
         "best_val_loss": float(best.best_score) if best.best_state is not None else None,
         "early_stopping": val_loader is not None and config.patience > 0,
         "train_windows": data.n_train_windows,

@@ -117,6 +117,7 @@ def fit_run(
         "val_mse": error_metrics(val_pred, val_true, prefix="val")["val_mse"],
         "best_epoch": best.best_epoch,
         "epochs": epochs,
+        "diverged_epoch": best.diverged_epoch,
         "train_seconds": round(train_seconds, 2),
         "n_parameters": sum(p.numel() for p in network.parameters()) if is_trainable(network) else 0,
         "model": config.model,

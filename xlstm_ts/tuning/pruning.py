@@ -13,9 +13,9 @@ import math
 import lightning.pytorch as pl
 import optuna
 
+from xlstm_ts.training.callbacks import TrainingDiverged
 
-class TrainingDiverged(RuntimeError):
-    """The monitored validation loss became NaN or infinite."""
+__all__ = ["OptunaPruning", "TrainingDiverged"]
 
 
 class OptunaPruning(pl.Callback):

@@ -56,7 +56,7 @@ def mlstm_chunkwise__bwd_dnorm_kernel(
 
     m_t = tl.load(m_t_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
     qn = tl.load(qn_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
-    floor = tl.exp(-m_t)
+    floor = tl.exp(-tl.maximum(m_t, -80.0))  # capped like the reference's normalizer_floor
     den = tl.maximum(tl.abs(qn), floor) + eps
     # d den = -(dh . h) / den; routed to |qn| where it wins the max (half of it on a tie)
     sel = tl.where(tl.abs(qn) > floor, 1.0, tl.where(tl.abs(qn) == floor, 0.5, 0.0))
@@ -139,7 +139,7 @@ def mlstm_chunkwise__recurrent_bwd_dC_kernel(
         m_t = tl.load(m_t_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
         qn = tl.load(qn_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
         dqn = tl.load(dqn_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
-        den = tl.maximum(tl.abs(qn), tl.exp(-m_t)) + eps
+        den = tl.maximum(tl.abs(qn), tl.exp(-tl.maximum(m_t, -80.0))) + eps
         inter = tl.where(mask_t, tl.exp(b + m_in - m_t), 0.0)
 
         qq = tl.load(
@@ -226,7 +226,7 @@ def mlstm_chunkwise__parallel_bwd_dqkv_kernel(
     m_t = tl.load(m_t_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
     qn = tl.load(qn_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
     dqn = tl.load(dqn_ptr + pid_bh * T + offs_t, mask=mask_t, other=0.0)
-    den = tl.maximum(tl.abs(qn), tl.exp(-m_t)) + eps
+    den = tl.maximum(tl.abs(qn), tl.exp(-tl.maximum(m_t, -80.0))) + eps
 
     causal = (offs_l[:, None] >= offs_l[None, :]) & mask_t[:, None]
     log_d = tl.where(causal, b[:, None] - b[None, :] + ig[None, :], float("-inf"))

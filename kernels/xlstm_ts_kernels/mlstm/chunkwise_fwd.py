@@ -208,7 +208,7 @@ def mlstm_chunkwise__parallel_fwd_H_kernel(
     ).to(tl.float32)
     num = tl.dot(scores, vv, input_precision=DOT_PRECISION) + inter[:, None] * q_c
     qn = tl.sum(scores, axis=1) + inter * q_n
-    den = tl.maximum(tl.abs(qn), tl.exp(-m_t)) + eps
+    den = tl.maximum(tl.abs(qn), tl.exp(-tl.maximum(m_t, -80.0))) + eps
     h = num / den[:, None]
 
     tl.store(

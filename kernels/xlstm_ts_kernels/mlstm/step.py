@@ -76,7 +76,7 @@ def mlstm_step_fwd_kernel(
         qn += qq * n
 
     qn_sum = tl.sum(qn, axis=0)
-    den = tl.maximum(tl.abs(qn_sum), tl.exp(-m_new)) + eps
+    den = tl.maximum(tl.abs(qn_sum), tl.exp(-tl.maximum(m_new, -80.0))) + eps
     tl.store(h_ptr + pid_bh * DV + offs_v, (num / den).to(h_ptr.dtype.element_ty), mask=mask_v)
     if pid_v == 0:
         tl.store(m_new_ptr + pid_bh, m_new.to(m_new_ptr.dtype.element_ty))

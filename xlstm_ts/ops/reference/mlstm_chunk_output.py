@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import torch
 
-from xlstm_ts.ops.reference.numerics import EXP_FLOOR, rowdot
+from xlstm_ts.ops.reference.numerics import EXP_FLOOR, normalizer_floor, rowdot
 
 
 class OutputSaved(NamedTuple):
@@ -93,7 +93,7 @@ def chunk_output_forward(
     s_v = scores @ v
     row_sum = scores.sum(-1)
     qn = torch.addcmul(row_sum, inter_weight, q_n)
-    floor = torch.exp(-(b + M))
+    floor = normalizer_floor(b + M)
     normalizer = torch.maximum(qn.abs(), floor).add_(eps)
     h = torch.addcmul(s_v, inter_weight[..., None], q_C).div_(normalizer[..., None])
     saved = OutputSaved(

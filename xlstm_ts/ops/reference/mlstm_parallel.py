@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from xlstm_ts.ops.reference.numerics import masked_decay
+from xlstm_ts.ops.reference.numerics import masked_decay, normalizer_floor
 from xlstm_ts.ops.state import MLSTMState
 from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
 
@@ -45,7 +45,7 @@ def mlstm_parallel_torch(
     scores = (q @ k.transpose(-1, -2)) * decay  # (B, H, T, T)
     numerator = scores @ v + init_weight[..., None] * (q @ C0)
     qn = scores.sum(-1) + init_weight * (q @ n0[..., None]).squeeze(-1)
-    denominator = torch.maximum(qn.abs(), torch.exp(-m)) + eps
+    denominator = torch.maximum(qn.abs(), normalizer_floor(m)) + eps
     h = numerator / denominator[..., None]
 
     # final state: every token's weight at the last step, plus the decayed initial memory

@@ -12,6 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from xlstm_ts.ops.reference.numerics import normalizer_floor
 from xlstm_ts.ops.state import MLSTMState
 
 
@@ -56,7 +57,7 @@ def mlstm_step_torch(
     n = f_gate[..., None] * n + i_gate[..., None] * k
     numerator = torch.einsum("bhd,bhde->bhe", q, C)
     qn = (q * n).sum(-1)
-    denominator = torch.maximum(qn.abs(), torch.exp(-m_new)) + eps
+    denominator = torch.maximum(qn.abs(), normalizer_floor(m_new)) + eps
     return numerator / denominator[..., None], MLSTMState(C, n, m_new)
 
 

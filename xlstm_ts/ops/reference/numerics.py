@@ -25,6 +25,18 @@ def masked_decay(log_weights: torch.Tensor, above_diagonal: torch.Tensor, inplac
     return torch.exp(log_weights.clamp(min=EXP_FLOOR)).masked_fill(above_diagonal, 0.0)
 
 
+def normalizer_floor(m: torch.Tensor) -> torch.Tensor:
+    """exp(-m), the floor of the normalizer max(|n . q|, exp(-m)), with m raised to EXP_FLOOR.
+
+    The floor is the unstabilized 1 in the stabilized scale. When every gate so far kept the
+    memory near zero (input-gate pre-activations far below zero, e.g. after a diverging optimizer
+    step), m < -88 and exp(-m) overflows fp32: h = C q / inf is still 0, but the backward then
+    multiplies 0 by inf and every gradient turns NaN. Below m = -80 the floor wins the max by
+    ~1e34 anyway and h is ~1e-35 of C q, so the clamp changes nothing but the NaN.
+    """
+    return torch.exp(-m.clamp(min=EXP_FLOOR))
+
+
 def rowdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Dot products along the last axis, (..., D) x (..., D) -> (...), without an (..., D) temporary.
 
