@@ -74,12 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated horizons (ILI uses its own 24,36,48,60)")
     bench.add_argument("--seeds", default="2021", help="comma-separated seeds")
     bench.add_argument("--configs", default="experiments/configs", help="folder of <Dataset>_<horizon>.yaml configs")
-    bench.add_argument("--output", default="runs/benchmark", help="folder of the run directories (resume point)")
+    bench.add_argument("--output", default="runs/benchmark", help="folder of the run directories (model weights)")
+    bench.add_argument("--records", default="experiments/results",
+                       help="folder of the result records, one JSON per run (the resume point and the table's source)")
     bench.add_argument("--published", default="experiments/published.yaml", help="published numbers to compare with")
     bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
     bench.add_argument("--no-naive", action="store_true",
                        help="skip the naive (repeat the last value) column; it needs no training")
+    bench.add_argument("--redo-recovered", action="store_true",
+                       help="run again the cells whose record was recovered (metrics only, no run files)")
     bench.add_argument("--dry-run", action="store_true",
                        help="list the runs and whether they are done, rewrite the table; train nothing")
     _add_data_dir(bench)
@@ -266,39 +270,44 @@ def _csv_ints(text: str, flag: str) -> list[int]:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from xlstm_ts.benchmark import load_published, plan_cells, run_cell, run_reference_cell
+    from xlstm_ts.benchmark import cell_status, load_published, plan_cells, run_cell, run_reference_cell
 
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     cells = plan_cells(datasets, _csv_ints(args.horizons, "--horizons"), _csv_ints(args.seeds, "--seeds"))
-    configs, output = Path(args.configs), Path(args.output)
+    configs, output, records = Path(args.configs), Path(args.output), Path(args.records)
     published = load_published(Path(args.published))
-    if not args.dry_run and not args.no_naive:
-        rows = sorted({(cell.dataset, cell.horizon) for cell in cells})
-        print(f"naive forecast (repeat the last value) on the same windows: {len(rows)} row(s)", flush=True)
-        for dataset, horizon in rows:
-            run_reference_cell(dataset, horizon, configs, output, args.data_dir)
-    for number, cell in enumerate(cells, start=1):
-        done = (output / cell.name / "metrics.json").is_file()
-        print(f"[{number}/{len(cells)}] {cell.name}: {'done' if done else 'to run'}", flush=True)
-        if args.dry_run:
-            continue
-        metrics = run_cell(cell, configs, output, args.data_dir, args.set)
-        print(f"    test MSE {metrics['test_mse']:.4f}  MAE {metrics['test_mae']:.4f}  "
-              f"({metrics['train_seconds']:.0f} s)", flush=True)
-        _write_table(args, output, published, cells)
-    _write_table(args, output, published, cells)
+    try:
+        if not args.dry_run and not args.no_naive:
+            rows = sorted({(cell.dataset, cell.horizon) for cell in cells})
+            print(f"naive forecast (repeat the last value) on the same windows: {len(rows)} row(s)", flush=True)
+            for dataset, horizon in rows:
+                run_reference_cell(dataset, horizon, configs, output, records, args.data_dir)
+        for number, cell in enumerate(cells, start=1):
+            status = cell_status(cell, configs, records, args.set)
+            state = {"done": "done", "stale": "stale record (config changed): to run", "to run": "to run"}[status.state]
+            if status.state == "done" and (status.record or {}).get("provenance") == "recovered":
+                state = "done (recovered record" + ("): to run again" if args.redo_recovered else ")")
+            print(f"[{number}/{len(cells)}] {cell.name}: {state}", flush=True)
+            if args.dry_run:
+                continue
+            record = run_cell(cell, configs, output, records, args.data_dir, args.set, args.redo_recovered)
+            print(f"    test MSE {record['test_mse']:.4f}  MAE {record['test_mae']:.4f}  "
+                  f"({record.get('train_seconds', 0):.0f} s)", flush=True)
+            _write_table(args, records, published, cells)
+    except FileNotFoundError as err:
+        raise CLIError(str(err)) from err
+    _write_table(args, records, published, cells)
     print(f"results table: {args.results_md}")
     return 0
 
 
-def _write_table(args: argparse.Namespace, output: Path, published: dict | None, cells: list) -> None:
-    """docs/results.md from every finished run, with a row for each planned cell not run yet."""
+def _write_table(args: argparse.Namespace, records: Path, published: dict | None, cells: list) -> None:
+    """docs/results.md from every current record, with a row for each planned cell not run yet."""
     from xlstm_ts.benchmark import collect_reference, collect_results, render_results, table_plan
 
     planned = table_plan() | {(cell.dataset, cell.horizon) for cell in cells}
-    text = render_results(
-        collect_results(output), published, args.configs, planned=planned, reference=collect_reference(output)
-    )
+    grouped = collect_results(records, Path(args.configs), args.set)
+    text = render_results(grouped, published, args.configs, planned=planned, reference=collect_reference(records))
     Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
     Path(args.results_md).write_text(text)
 

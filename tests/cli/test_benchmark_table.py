@@ -1,18 +1,38 @@
-"""The benchmark's plan and its generated results table (no training: metrics.json files are faked)."""
+"""The benchmark's plan, its records and the generated results table (one tiny real run; the rest faked)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from xlstm_ts.benchmark import collect_reference, collect_results, plan_cells, render_results, table_plan
+import numpy as np
+import yaml
+
+from xlstm_ts.benchmark import (
+    BenchmarkCell,
+    cell_status,
+    collect_reference,
+    collect_results,
+    plan_cells,
+    render_results,
+    table_plan,
+    published_test_batch_size,
+)
+from xlstm_ts.benchmark_records import config_hash, config_values, make_record, record_path, write_record
+from xlstm_ts.cli import main
+from xlstm_ts.training.evaluate import drop_last_metrics
 
 
-def _write_run(root: Path, dataset: str, horizon: int, seed: int, mse: float, mae: float) -> None:
-    run = root / f"{dataset}_{horizon}_seed{seed}"
-    run.mkdir(parents=True)
-    metrics = {"dataset": dataset, "horizon": horizon, "seed": seed, "lookback": 336, "test_mse": mse, "test_mae": mae}
-    (run / "metrics.json").write_text(json.dumps(metrics))
+def _write_run(
+    root: Path, dataset: str, horizon: int, seed: int, mse: float, mae: float, provenance: str = "run"
+) -> None:
+    record = {
+        "dataset": dataset, "horizon": horizon, "seed": seed, "lookback": 336, "test_mse": mse, "test_mae": mae,
+        "provenance": provenance,
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{dataset}_{horizon}_seed{seed}.json").write_text(json.dumps(record))
 
 
 PUBLISHED = {
@@ -70,9 +90,107 @@ def test_planned_rows_without_runs_say_so(tmp_path: Path) -> None:
 
 def test_naive_column_comes_from_the_reference_folder(tmp_path: Path) -> None:
     _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410)
-    _write_run(tmp_path / "naive", "ETTh1", 96, 0, 1.294, 0.713)  # the reference layout differs only by folder
+    _write_run(tmp_path / "naive", "ETTh1", 96, 0, 1.294, 0.713)  # the reference records sit in naive/
     assert set(collect_results(tmp_path)) == {("ETTh1", 96)}  # the naive run is not one of ours
     table = render_results(collect_results(tmp_path), PUBLISHED, reference=collect_reference(tmp_path))
     row = next(line for line in table.splitlines() if line.startswith("| ETTh1 | 96 |"))
     assert "| 2021 | 1.294 / 0.713 | 0.370 / 0.400 |" in row
     assert "| naive |" in table.splitlines()[table.splitlines().index(row) - 2]
+
+
+def test_recovered_records_are_marked_in_the_table(tmp_path: Path) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410, provenance="recovered")
+    _write_run(tmp_path, "ETTh1", 192, 2021, 0.400, 0.420)
+    table = render_results(collect_results(tmp_path), PUBLISHED)
+    rows = {line.split(" | ")[1]: line for line in table.splitlines() if line.startswith("| ETTh1 |")}
+    assert "| 2021 † |" in rows["96"]
+    assert "| 2021 |" in rows["192"] and "†" not in rows["192"]
+    assert "† The run files of these rows were lost" in table
+
+
+def _config(folder: Path, dataset: str, horizon: int, **train: object) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {
+        "model": "dlinear",
+        "data": {"dataset": dataset, "lookback": 48, "horizon": horizon, "batch_size": 64},
+        "train": {"max_epochs": 1, "limit_train_batches": 3, **train},
+    }
+    (folder / f"{dataset}_{horizon}.yaml").write_text(yaml.safe_dump(values))
+
+
+def test_a_record_counts_only_for_the_config_that_made_it(tmp_path: Path) -> None:
+    configs, records = tmp_path / "configs", tmp_path / "records"
+    _config(configs, "ETTh1", 96, learning_rate=0.001)
+    values = config_values(configs / "ETTh1_96.yaml")
+    values["train"]["seed"] = 2021
+    write_record(record_path(records, "ETTh1_96_seed2021"),
+                 make_record({"dataset": "ETTh1", "horizon": 96, "seed": 2021, "test_mse": 0.4, "test_mae": 0.4}, values))
+    cell = BenchmarkCell("ETTh1", 96, 2021)
+    assert cell_status(cell, configs, records).state == "done"
+    assert set(collect_results(records, configs)) == {("ETTh1", 96)}
+    # another seed, the data folder or the same values in another order do not change the hash
+    assert config_hash({**values, "train": {**values["train"], "seed": 7}}) == config_hash(values)
+    assert config_hash({**values, "data": {**values["data"], "data_dir": "/x"}}) == config_hash(values)
+    assert config_hash(dict(reversed(list(values.items())))) == config_hash(values)
+    # an override or an edited config makes the record stale: it is neither shown nor reused
+    assert cell_status(cell, configs, records, ["train.learning_rate=0.002"]).state == "stale"
+    _config(configs, "ETTh1", 96, learning_rate=0.002)
+    assert cell_status(cell, configs, records).state == "stale"
+    assert collect_results(records, configs) == {}
+    assert set(collect_results(records)) == {("ETTh1", 96)}  # without configs: every record
+
+
+def test_benchmark_runs_records_resumes_and_writes_the_table(tmp_path: Path, shared_data_dir: Path) -> None:
+    configs, records, output = tmp_path / "configs", tmp_path / "records", tmp_path / "runs"
+    _config(configs, "ETTh1", 96)
+    results_md = tmp_path / "results.md"
+    argv = [
+        "benchmark", "--datasets", "ETTh1", "--horizons", "96", "--seeds", "2021", "--configs", str(configs),
+        "--records", str(records), "--output", str(output), "--results-md", str(results_md),
+        "--data-dir", str(shared_data_dir),
+    ]
+    assert main(argv) == 0
+    record = json.loads((records / "ETTh1_96_seed2021.json").read_text())
+    assert record["provenance"] == "run" and record["model"] == "dlinear" and record["seed"] == 2021
+    assert record["config"]["train"]["seed"] == 2021 and "data_dir" not in record["config"]["data"]
+    assert (output / "ETTh1_96_seed2021" / "model.safetensors").is_file()  # weights stay in the run folder
+    naive = json.loads((records / "naive" / "ETTh1_96.json").read_text())
+    row = next(line for line in results_md.read_text().splitlines() if line.startswith("| ETTh1 | 96 |"))
+    assert f"{record['test_mse']:.3f} / {record['test_mae']:.3f} (48)" in row
+    assert f"| {naive['test_mse']:.3f} / {naive['test_mae']:.3f} |" in row
+    # resumes: the run folder may go (a fresh checkout); the record alone marks the cell done
+    shutil.rmtree(output)
+    stamp = (records / "ETTh1_96_seed2021.json").stat().st_mtime_ns
+    assert main(argv) == 0
+    assert (records / "ETTh1_96_seed2021.json").stat().st_mtime_ns == stamp
+    assert not (output / "ETTh1_96_seed2021").exists()
+
+
+def test_protocol_check_scores_ours_on_each_published_models_windows(tmp_path: Path) -> None:
+    for seed, full, kept128, kept32 in ((2021, 0.380, 0.360, 0.375), (1, 0.382, 0.364, 0.377)):
+        _write_run(tmp_path, "ETTh1", 96, seed, full, 0.41)
+        path = tmp_path / f"ETTh1_96_seed{seed}.json"
+        record = json.loads(path.read_text())
+        record["test_drop_last"] = {"32": [kept32, 0.4], "128": [kept128, 0.4]}
+        path.write_text(json.dumps(record))
+    published = {"models": {
+        "PatchTST/64": {**PUBLISHED["models"]["PatchTST/64"], "test_batch_size": {"ETTh1": 128}},
+        "DLinear": {**PUBLISHED["models"]["DLinear"], "test_batch_size": {"ETTh1": 32, "Exchange": {96: 8}}},
+    }}
+    table = render_results(collect_results(tmp_path), published)
+    assert "+3.0% (loss)" in table  # main table: 0.381 vs 0.370 on every window
+    row = next(line for line in table.splitlines() if line.startswith("| ETTh1 | 96 | 0.381 |"))
+    # PatchTST/64 scored 128-window batches: ours there is 0.362 < 0.370; DLinear 32: ours 0.376 > 0.375
+    assert "0.370 / **0.362** (128)" in row and "**0.375** / 0.376 (32)" in row
+    assert "-2.2% vs PatchTST/64 (loss)" in row  # beats the best, but not every model on its windows
+    assert "ours matches or beats every published MSE in 0 of 1 rows" in table
+    assert published_test_batch_size(published["models"]["DLinear"], "Exchange", 96) == 8
+
+
+def test_drop_last_metrics_keep_whole_batches_only() -> None:
+    prediction = np.zeros((70, 2, 1))
+    target = np.zeros((70, 2, 1))
+    target[64:] = 1.0  # the last 6 windows (past two full batches of 32) are the only errors
+    result = drop_last_metrics(prediction, target, batch_sizes=(32, 128))
+    assert result == {"32": [0.0, 0.0]}  # 128 > 70 windows: a loader would keep none, so no entry
+    assert drop_last_metrics(prediction, target, batch_sizes=(7,))["7"][0] == 1.0 * 6 / 70

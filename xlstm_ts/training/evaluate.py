@@ -50,3 +50,31 @@ def error_metrics(
         metrics[f"{prefix}_mse_original"] = float(np.mean(error_original**2))
         metrics[f"{prefix}_mae_original"] = float(np.mean(np.abs(error_original)))
     return metrics
+
+
+DROP_LAST_BATCH_SIZES: tuple[int, ...] = (8, 16, 32, 128)
+"""Test batch sizes of the published scripts (PatchTST: 128, ILI 16; DLinear: 8, 16 or 32 by dataset)."""
+
+
+def drop_last_metrics(
+    prediction: np.ndarray, target: np.ndarray, batch_sizes: Sequence[int] = DROP_LAST_BATCH_SIZES
+) -> dict[str, list[float]]:
+    """MSE/MAE over the windows a test loader with ``drop_last=True`` would keep, per batch size.
+
+    The LTSF-Linear code that DLinear and PatchTST report from builds its test loader with
+    ``drop_last=True``, so its numbers leave out the last ``N % batch_size`` windows, the latest
+    of the test set. Our protocol scores every window; this says how much of a difference in a
+    table is that protocol and not the model. Returns ``{"32": [mse, mae], ...}`` (scaled units).
+
+    Args:
+        prediction, target: (N, H, C) in window order.
+    """
+    n = prediction.shape[0]
+    result = {}
+    for batch in batch_sizes:
+        kept = n - n % batch
+        if kept == 0:
+            continue
+        error = prediction[:kept] - target[:kept]
+        result[str(batch)] = [float(np.mean(error**2)), float(np.mean(np.abs(error)))]
+    return result

@@ -18,7 +18,7 @@ from xlstm_ts.data.datamodule import ForecastDataModule
 from xlstm_ts.io import save_network
 from xlstm_ts.models.registry import build_network, is_trainable
 from xlstm_ts.training.callbacks import BestWeights, EpochSummary
-from xlstm_ts.training.evaluate import error_metrics, predict_windows
+from xlstm_ts.training.evaluate import drop_last_metrics, error_metrics, predict_windows
 from xlstm_ts.training.module import ForecastModule
 from xlstm_ts.training.run_config import RunConfig
 
@@ -114,6 +114,7 @@ def fit_run(
     metrics: dict[str, Any] = {
         **error_metrics(test_pred, test_true, scaler, output_channels, prefix="test"),
         "val_mse": error_metrics(val_pred, val_true, prefix="val")["val_mse"],
+        "test_drop_last": drop_last_metrics(test_pred, test_true),
         "best_epoch": best.best_epoch,
         "epochs": epochs,
         "diverged_epoch": best.diverged_epoch,

@@ -1,0 +1,116 @@
+"""Result records of the benchmark: one small JSON per finished run, kept in the repository.
+
+A run directory (`runs/benchmark/<cell>/`) holds the model weights and is not committed; the
+record (`experiments/results/<Dataset>_<horizon>_seed<S>.json`, and `naive/<Dataset>_<horizon>.json`
+for the repeat-the-last-value reference) holds the metrics and the exact config that produced
+them, so `docs/results.md` can be regenerated and audited on any checkout.
+
+A record counts for the table only while its `config_sha256` equals the hash of the config that
+the repository holds now (the YAML's own values plus the `--set` overrides, without the seed and
+the data folder): a number in the table always reproduces with the config beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+RECORDS_DIR = "experiments/results"
+"""Default folder of the records (committed)."""
+REFERENCE_SUBDIR = "naive"
+"""Sub-folder of the records with the naive forecast of every row."""
+RECORD_METRICS = (
+    "test_mse", "test_mae", "test_mse_original", "test_mae_original", "val_mse",
+    "best_epoch", "epochs", "diverged_epoch", "train_seconds", "n_parameters", "test_windows", "test_drop_last",
+)
+"""The metrics copied from a run's metrics.json into its record."""
+
+Provenance = Literal["run", "recovered"]
+
+
+def config_values(config_file: Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The YAML config's own values with `overrides` applied (no defaults filled in)."""
+    from xlstm_ts.training.run_config import apply_overrides
+
+    values = yaml.safe_load(config_file.read_text()) or {}
+    return apply_overrides(values, overrides or [])
+
+
+def config_hash(values: dict[str, Any]) -> str:
+    """sha256 of the config without what does not change the experiment (seed, data folder)."""
+    stripped = json.loads(json.dumps(values))
+    stripped.get("train", {}).pop("seed", None)
+    stripped.get("data", {}).pop("data_dir", None)
+    canonical = json.dumps(stripped, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def make_record(
+    metrics: dict[str, Any],
+    values: dict[str, Any],
+    provenance: Provenance = "run",
+    note: str | None = None,
+) -> dict[str, Any]:
+    """A record from a run's metrics.json and the config values it ran with."""
+    from xlstm_ts import __version__
+
+    record: dict[str, Any] = {
+        key: metrics[key] for key in ("dataset", "horizon", "seed", "lookback", "model") if key in metrics
+    }
+    record.update({key: metrics[key] for key in RECORD_METRICS if key in metrics})
+    clean = json.loads(json.dumps(values))
+    clean.get("data", {}).pop("data_dir", None)
+    record.update(
+        config=clean,
+        config_sha256=config_hash(values),
+        provenance=provenance,
+        xlstm_ts_version=__version__,
+        git_commit=_git_commit(),
+        written=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    if note:
+        record["note"] = note
+    return record
+
+
+def record_path(records_dir: Path, name: str, reference: bool = False) -> Path:
+    """`<records>/<name>.json`, or `<records>/naive/<name>.json` for the naive reference."""
+    return (records_dir / REFERENCE_SUBDIR if reference else records_dir) / f"{name}.json"
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """The record at `path`, or None if there is none."""
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def is_current(record: dict[str, Any] | None, values: dict[str, Any]) -> bool:
+    """Whether `record` was produced by exactly these config values."""
+    return record is not None and record.get("config_sha256") == config_hash(values)
+
+
+def load_records(folder: Path) -> list[dict[str, Any]]:
+    """Every record directly in `folder` (not its sub-folders), sorted by file name."""
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
