@@ -12,6 +12,7 @@ from typing import Any, Literal
 from xlstm_ts.nn import XLSTMStackConfig
 
 TokenAxis = Literal["patch", "variate"]
+SkipInit = Literal["default", "last_value"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class XLSTMForecastConfig(XLSTMStackConfig):
     """Moving-average window of the decomposition (odd)."""
     linear_skip: bool = True
     """Add a linear lookback->horizon forecast per channel beside the xLSTM path (xLSTMTime-style)."""
+    linear_skip_init: SkipInit = "default"
+    """How the linear skip starts: "default" (PyTorch's uniform init) or "last_value" (weights on the
+    last input step only, so the skip starts as the naive forecast: a random-walk prior, e.g. Exchange)."""
     embedding_dropout: float = 0.2
     """Dropout on the token embeddings."""
     head_dropout: float = 0.2
@@ -63,6 +67,8 @@ class XLSTMForecastConfig(XLSTMStackConfig):
             raise ValueError(f"token_axis must be 'patch' or 'variate'; got {self.token_axis!r}")
         if self.token_axis == "patch" and self.patch_len > self.lookback:
             raise ValueError(f"patch_len={self.patch_len} is longer than lookback={self.lookback}")
+        if self.linear_skip_init not in ("default", "last_value"):
+            raise ValueError(f"linear_skip_init must be 'default' or 'last_value'; got {self.linear_skip_init!r}")
         if self.moving_avg % 2 == 0:
             raise ValueError(f"moving_avg must be odd (a centred window); got {self.moving_avg}")
         for name in ("embedding_dropout", "head_dropout"):

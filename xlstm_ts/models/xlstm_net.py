@@ -37,6 +37,11 @@ class XLSTMForecastNet(nn.Module):
         self.decomposition = MovingAverageDecomposition(config.moving_avg) if config.decomposition else None
         self.trend_head = nn.Linear(L, H) if config.decomposition else None
         self.linear_skip = nn.Linear(L, H) if config.linear_skip else None
+        if self.linear_skip is not None and config.linear_skip_init == "last_value":
+            with torch.no_grad():  # forecast = the last (normalized) input value at every step
+                self.linear_skip.weight.zero_()
+                self.linear_skip.weight[:, -1] = 1.0
+                self.linear_skip.bias.zero_()
         if config.token_axis == "patch":
             self.embed = nn.Linear(config.patch_len, D)
             self.head = nn.Linear(config.num_patches * D, H)
