@@ -13,6 +13,7 @@ the data folder): a number in the table always reproduces with the config beside
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import subprocess
@@ -51,7 +52,9 @@ def config_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
+    """The commit checked out when the first record of this process was written."""
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=False

@@ -149,7 +149,8 @@ def format_metrics_table(metrics: dict[str, Any]) -> str:
         ("test MAE (original units)", metrics.get("test_mae_original")),
         ("validation MSE", metrics.get("val_mse")),
         ("test windows", metrics.get("test_windows")),
-        ("epochs (best)", f"{metrics.get('epochs')} ({metrics.get('best_epoch')})"),
+        ("epochs (best)", f"{metrics.get('epochs')} "
+                          f"({'untrained weights' if metrics.get('best_epoch') == -1 else metrics.get('best_epoch')})"),
         ("train seconds", metrics.get("train_seconds")),
         ("parameters", metrics.get("n_parameters")),
     ]

@@ -101,3 +101,29 @@ def test_training_that_diverges_in_its_first_epoch_raises(shared_data_dir: Path)
     config = tiny_run(shared_data_dir, max_epochs=3, limit_train_batches=2)
     with pytest.raises(TrainingDiverged, match="after epoch 1.*lower the learning rate"):
         fit_run(config, None, progress=False, quiet=True, callbacks=[PoisonWeights(epoch=0)])
+
+
+def test_select_initial_keeps_the_naive_start_when_training_does_not_beat_it(
+    shared_data_dir: Path, tmp_path: Path
+) -> None:
+    naive = fit_run(RunConfig(data=tiny_run(shared_data_dir).data, model="naive", network={}), None,
+                    progress=False, quiet=True)
+    assert naive is not None
+    # a learning rate far too large: the trained epoch is worse than the naive start on validation
+    config = RunConfig(
+        data=tiny_run(shared_data_dir).data,
+        network={**TINY_NETWORK, "linear_skip_init": "last_value"},
+        train=TrainConfig(max_epochs=1, limit_train_batches=4, patience=0, seed=7, learning_rate=3.0,
+                          warmup_fraction=0.0, scheduler="constant", select_initial=True),
+    )
+    result = fit_run(config, None, progress=False, quiet=True)
+    assert result is not None
+    assert result.metrics["best_epoch"] == -1  # the untrained weights were kept
+    assert result.metrics["test_mse"] == pytest.approx(naive.metrics["test_mse"], rel=1e-6)
+    assert result.metrics["val_mse"] == pytest.approx(naive.metrics["val_mse"], rel=1e-6)
+    # without select_initial the same run has to use its (worse) trained epoch
+    worse = fit_run(RunConfig(data=config.data, network=config.network,
+                              train=TrainConfig(**{**config.train.to_dict(), "select_initial": False})),
+                    None, progress=False, quiet=True)
+    assert worse is not None and worse.metrics["best_epoch"] == 0
+    assert worse.metrics["val_mse"] > naive.metrics["val_mse"]

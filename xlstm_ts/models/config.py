@@ -51,7 +51,8 @@ class XLSTMForecastConfig(XLSTMStackConfig):
     """Add a linear lookback->horizon forecast per channel beside the xLSTM path (xLSTMTime-style)."""
     linear_skip_init: SkipInit = "default"
     """How the linear skip starts: "default" (PyTorch's uniform init) or "last_value" (weights on the
-    last input step only, so the skip starts as the naive forecast: a random-walk prior, e.g. Exchange)."""
+    last input step only, and the xLSTM head at zero, so the untrained network is the naive forecast:
+    a random-walk prior, e.g. for exchange rates)."""
     embedding_dropout: float = 0.2
     """Dropout on the token embeddings."""
     head_dropout: float = 0.2

@@ -37,11 +37,6 @@ class XLSTMForecastNet(nn.Module):
         self.decomposition = MovingAverageDecomposition(config.moving_avg) if config.decomposition else None
         self.trend_head = nn.Linear(L, H) if config.decomposition else None
         self.linear_skip = nn.Linear(L, H) if config.linear_skip else None
-        if self.linear_skip is not None and config.linear_skip_init == "last_value":
-            with torch.no_grad():  # forecast = the last (normalized) input value at every step
-                self.linear_skip.weight.zero_()
-                self.linear_skip.weight[:, -1] = 1.0
-                self.linear_skip.bias.zero_()
         if config.token_axis == "patch":
             self.embed = nn.Linear(config.patch_len, D)
             self.head = nn.Linear(config.num_patches * D, H)
@@ -51,6 +46,22 @@ class XLSTMForecastNet(nn.Module):
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.head_dropout = nn.Dropout(config.head_dropout)
         self.stack = XLSTMStack(config)
+        if self.linear_skip is not None and config.linear_skip_init == "last_value":
+            self._start_as_naive()
+
+    @torch.no_grad()
+    def _start_as_naive(self) -> None:
+        """Skip weights on the last input step only and a zero xLSTM head: the untrained network
+        forecasts the last observed value (exactly, with RevIN); training moves away from it."""
+        assert self.linear_skip is not None
+        self.linear_skip.weight.zero_()
+        self.linear_skip.weight[:, -1] = 1.0
+        self.linear_skip.bias.zero_()
+        self.head.weight.zero_()
+        self.head.bias.zero_()
+        if self.trend_head is not None:  # the trend path adds its own forecast: start it at zero too
+            self.trend_head.weight.zero_()
+            self.trend_head.bias.zero_()
 
     def _xlstm_path(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L, C) normalized -> forecast (B, H, C) through the stack."""

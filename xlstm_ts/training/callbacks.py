@@ -47,6 +47,13 @@ class BestWeights(pl.Callback):
             self.best_epoch = trainer.current_epoch
             self.best_state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
 
+    def seed_with(self, score: float, pl_module: pl.LightningModule) -> None:
+        """Start from the weights `pl_module` has now, scored `score`: kept unless an epoch beats it
+        (`best_epoch` stays -1 then)."""
+        if math.isfinite(score):
+            self.best_score = score
+            self.best_state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
     def _stop_diverged(self, trainer: pl.Trainer, score: float) -> None:
         if self.diverged_epoch is None:
             self.diverged_epoch = trainer.current_epoch

@@ -30,6 +30,9 @@ class TrainConfig:
     """Clip the gradient norm to this value (0 = no clipping)."""
     patience: int = 3
     """Early stopping: epochs without a better validation loss before stopping (0 = never stop early)."""
+    select_initial: bool = False
+    """Score the untrained network on validation too, so selection may keep it if no epoch beats it
+    (with ``linear_skip_init="last_value"`` that is the naive forecast: never worse on validation)."""
     seed: int = 2021
     """Seed of every random generator; a seeded run reproduces its metrics on the same machine."""
     accelerator: str = "auto"

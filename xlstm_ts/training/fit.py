@@ -78,6 +78,9 @@ def fit_run(
     start = time.perf_counter()
     epochs = 0
     module = ForecastModule(network, train)
+    if is_trainable(network) and train.select_initial:
+        initial_pred, initial_true = predict_windows(network, data.val_dataloader())
+        best.seed_with(error_metrics(initial_pred, initial_true, prefix="val")["val_mse"], module)
     if is_trainable(network):
         trainer_callbacks: list[pl.Callback] = [best, *(callbacks or [])]
         if not progress and not quiet:
