@@ -44,7 +44,14 @@ BASES: dict[str, dict] = {
     "ETTm2": {"data": {"batch_size": 64}, "network": SMALL_PATCH, "train": {**SHORT_TRAIN, "limit_train_batches": 0.25}},
     # 21 channels x 37k rows: a fifth of the windows per epoch
     "Weather": {"data": {"batch_size": 64}, "network": SMALL_PATCH, "train": {**SHORT_TRAIN, "limit_train_batches": 0.2}},
-    "Exchange": {"data": {"batch_size": 32}, "network": SMALL_PATCH, "train": {**SHORT_TRAIN, "learning_rate": 5e-4}},
+    # exchange rates are close to a random walk: start as the naive forecast and let validation keep
+    # it if no epoch beats it (validation MSE, seed 2021: horizon 96 naive 0.128 / last_value start
+    # 0.131 / default init 0.142; horizon 720 1.144 / 1.075 / 1.506 at epoch 5, stopped there)
+    "Exchange": {
+        "data": {"batch_size": 32},
+        "network": {**SMALL_PATCH, "linear_skip_init": "last_value"},
+        "train": {**SHORT_TRAIN, "learning_rate": 5e-4, "select_initial": True},
+    },
     "ILI": {
         "data": {"batch_size": 16},
         "network": {**SMALL_PATCH, "patch_len": 24, "patch_stride": 2},
