@@ -206,6 +206,11 @@ def collect_results(
     return grouped
 
 
+def _percent(change: float) -> str:
+    """+3.1%; two decimals below 0.1% so that a narrow loss never reads "+0.0% (loss)"."""
+    return f"{change:+.2f}%" if abs(change) < 0.1 else f"{change:+.1f}%"
+
+
 def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -294,7 +299,7 @@ def render_results(
             cells += 1
             change = 100.0 * (mse - published_best) / published_best
             wins += mse <= published_best
-            row.append(f"{change:+.1f}% ({'win' if mse <= published_best else 'loss'})")
+            row.append(f"{_percent(change)} ({'win' if mse <= published_best else 'loss'})")
         if len(runs) > 1:
             row.append(f"`xlstm-ts benchmark --datasets {dataset} --horizons {horizon} --seeds {seeds}`")
         else:
@@ -369,7 +374,7 @@ def render_protocol_check(
             else:
                 row.append("–")
         change = 100.0 * (pairs[best][1] - pairs[best][0]) / pairs[best][0]
-        row.append(f"{change:+.1f}% vs {best} ({'win' if won else 'loss'})")
+        row.append(f"{_percent(change)} vs {best} ({'win' if won else 'loss'})")
         rows.append("| " + " | ".join(row) + " |")
     if not rows:
         return []

@@ -194,3 +194,10 @@ def test_drop_last_metrics_keep_whole_batches_only() -> None:
     result = drop_last_metrics(prediction, target, batch_sizes=(32, 128))
     assert result == {"32": [0.0, 0.0]}  # 128 > 70 windows: a loader would keep none, so no entry
     assert drop_last_metrics(prediction, target, batch_sizes=(7,))["7"][0] == 1.0 * 6 / 70
+
+
+def test_a_narrow_loss_is_not_printed_as_zero(tmp_path: Path) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, 0.3702, 0.401)
+    row = next(line for line in render_results(collect_results(tmp_path), PUBLISHED).splitlines()
+               if line.startswith("| ETTh1 | 96 |"))
+    assert "+0.05% (loss)" in row
