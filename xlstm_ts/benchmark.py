@@ -386,6 +386,7 @@ def render_protocol_check(
         "notes). Each cell: published MSE / ours on exactly the windows that model's loader kept (its",
         "test batch size in brackets), the lower in bold. \"win\": ours is at or below every published",
         "number on that number's own windows. The table above, on every window, is the one we stand by.",
+        "Rows whose records lack these scores (recovered records, marked † above) are not listed.",
         "",
         "| dataset | horizon | ours, every window | " + " | ".join(f"{n}: theirs / ours" for n in models)
         + " | ours vs best published, same windows |",
