@@ -53,8 +53,9 @@ def config_hash(values: dict[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _git_commit() -> str | None:
-    """The commit checked out when the first record of this process was written."""
+def git_commit() -> str | None:
+    """The commit checked out when this was first called (the benchmark calls it at start, so
+    every record of the process names the code it runs, even if the checkout moves meanwhile)."""
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=False
@@ -84,7 +85,7 @@ def make_record(
         config_sha256=config_hash(values),
         provenance=provenance,
         xlstm_ts_version=__version__,
-        git_commit=_git_commit(),
+        git_commit=git_commit(),
         written=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
     if note:

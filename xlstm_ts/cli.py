@@ -272,6 +272,9 @@ def _csv_ints(text: str, flag: str) -> list[int]:
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from xlstm_ts.benchmark import cell_status, load_published, plan_cells, run_cell, run_reference_cell
+    from xlstm_ts.benchmark_records import git_commit
+
+    git_commit()  # pinned now: the code this process runs, whatever is checked out later
 
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     cells = plan_cells(datasets, _csv_ints(args.horizons, "--horizons"), _csv_ints(args.seeds, "--seeds"))
