@@ -30,7 +30,6 @@ from xlstm_ts.benchmark_records import (
     record_path,
     write_record,
 )
-
 from xlstm_ts.data.registry import get_spec
 
 
@@ -103,6 +102,13 @@ def _cell_values(
     return values
 
 
+def _reference_values(configs_dir: Path, dataset: str, horizon: int) -> dict[str, Any]:
+    """The config values of a row's naive forecast: the row's data settings only."""
+    values = _cell_values(configs_dir, dataset, horizon, None, None, model="naive")
+    values.pop("train", None)  # nothing is trained: training settings do not change the forecast
+    return values
+
+
 def cell_status(
     cell: BenchmarkCell, configs_dir: Path, records_dir: Path, overrides: list[str] | None = None
 ) -> CellStatus:
@@ -169,8 +175,7 @@ def run_reference_cell(
     `<records_dir>/naive/<Dataset>_<horizon>.json`, reused while the row's data settings are unchanged.
     """
     name = f"{dataset}_{horizon}"
-    values = _cell_values(configs_dir, dataset, horizon, None, None, model="naive")
-    values.pop("train", None)  # nothing is trained: training settings do not change the forecast
+    values = _reference_values(configs_dir, dataset, horizon)
     path = record_path(records_dir, name, reference=True)
     record = read_record(path)
     if is_current(record, values):
@@ -179,9 +184,23 @@ def run_reference_cell(
     return _fit_and_record(values, output_root / REFERENCE_SUBDIR / name, path, data_dir, quiet=True)
 
 
-def collect_reference(records_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    """The naive forecast's record per (dataset, horizon), from `<records>/naive/`."""
-    return {(r["dataset"], int(r["horizon"])): r for r in load_records(records_dir / REFERENCE_SUBDIR)}
+def collect_reference(records_dir: Path, configs_dir: Path | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+    """The naive forecast's record per (dataset, horizon), from `<records>/naive/`.
+
+    With `configs_dir`, only records made with the data settings that folder holds now.
+    """
+    found = {}
+    for record in load_records(records_dir / REFERENCE_SUBDIR):
+        dataset, horizon = record["dataset"], int(record["horizon"])
+        if configs_dir is not None:
+            try:
+                values = _reference_values(configs_dir, dataset, horizon)
+            except FileNotFoundError:
+                continue
+            if not is_current(record, values):
+                continue
+        found[(dataset, horizon)] = record
+    return found
 
 
 def collect_results(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xlstm_ts.benchmark import TABLE_DATASETS, TABLE_HORIZONS
+from xlstm_ts.benchmark_records import RECORDS_DIR
 
 EXIT_USAGE = 2
 
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", default="2021", help="comma-separated seeds")
     bench.add_argument("--configs", default="experiments/configs", help="folder of <Dataset>_<horizon>.yaml configs")
     bench.add_argument("--output", default="runs/benchmark", help="folder of the run directories (model weights)")
-    bench.add_argument("--records", default="experiments/results",
+    bench.add_argument("--records", default=RECORDS_DIR,
                        help="folder of the result records, one JSON per run (the resume point and the table's source)")
     bench.add_argument("--published", default="experiments/published.yaml", help="published numbers to compare with")
     bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
@@ -311,7 +312,8 @@ def _write_table(args: argparse.Namespace, records: Path, published: dict | None
 
     planned = table_plan() | {(cell.dataset, cell.horizon) for cell in cells}
     grouped = collect_results(records, Path(args.configs), args.set)
-    text = render_results(grouped, published, args.configs, planned=planned, reference=collect_reference(records))
+    reference = collect_reference(records, Path(args.configs))
+    text = render_results(grouped, published, args.configs, planned=planned, reference=reference)
     Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
     Path(args.results_md).write_text(text)
 

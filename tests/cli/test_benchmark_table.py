@@ -201,3 +201,15 @@ def test_a_narrow_loss_is_not_printed_as_zero(tmp_path: Path) -> None:
     row = next(line for line in render_results(collect_results(tmp_path), PUBLISHED).splitlines()
                if line.startswith("| ETTh1 | 96 |"))
     assert "+0.05% (loss)" in row
+
+
+def test_naive_records_from_other_data_settings_are_not_shown(tmp_path: Path) -> None:
+    configs, records = tmp_path / "configs", tmp_path / "records"
+    _config(configs, "ETTh1", 96)
+    values = {"model": "naive", "data": config_values(configs / "ETTh1_96.yaml")["data"], "network": {}}
+    write_record(record_path(records, "ETTh1_96", reference=True),
+                 make_record({"dataset": "ETTh1", "horizon": 96, "test_mse": 1.3, "test_mae": 0.7}, values))
+    assert set(collect_reference(records, configs)) == {("ETTh1", 96)}
+    (configs / "ETTh1_96.yaml").write_text((configs / "ETTh1_96.yaml").read_text().replace("lookback: 48", "lookback: 96"))
+    assert collect_reference(records, configs) == {}
+    assert set(collect_reference(records)) == {("ETTh1", 96)}

@@ -33,3 +33,8 @@ def test_last_value_init_starts_as_the_naive_forecast(token_axis: str, lookback:
 def test_unknown_skip_init_is_rejected() -> None:
     with pytest.raises(ValueError, match="linear_skip_init must be 'default' or 'last_value'"):
         XLSTMForecastConfig(linear_skip_init="zeros")  # type: ignore[arg-type]
+
+
+def test_last_value_init_without_a_skip_is_rejected() -> None:
+    with pytest.raises(ValueError, match="needs linear_skip=True"):
+        XLSTMForecastConfig(linear_skip=False, linear_skip_init="last_value")

@@ -70,6 +70,8 @@ class XLSTMForecastConfig(XLSTMStackConfig):
             raise ValueError(f"patch_len={self.patch_len} is longer than lookback={self.lookback}")
         if self.linear_skip_init not in ("default", "last_value"):
             raise ValueError(f"linear_skip_init must be 'default' or 'last_value'; got {self.linear_skip_init!r}")
+        if self.linear_skip_init == "last_value" and not self.linear_skip:
+            raise ValueError("linear_skip_init='last_value' needs linear_skip=True (it starts the skip as the naive forecast)")
         if self.moving_avg % 2 == 0:
             raise ValueError(f"moving_avg must be odd (a centred window); got {self.moving_avg}")
         for name in ("embedding_dropout", "head_dropout"):

@@ -61,9 +61,9 @@ def drop_last_metrics(
 ) -> dict[str, list[float]]:
     """MSE/MAE over the windows a test loader with ``drop_last=True`` would keep, per batch size.
 
-    The LTSF-Linear code that DLinear and PatchTST report from builds its test loader with
-    ``drop_last=True``, so its numbers leave out the last ``N % batch_size`` windows, the latest
-    of the test set. Our protocol scores every window; this says how much of a difference in a
+    The LTSF-Linear code that DLinear and PatchTST report from most likely built its test loader
+    with ``drop_last=True`` (evidence in experiments/published.yaml, notes), so their numbers would
+    leave out the last ``N % batch_size`` windows, the latest of the test set. Our protocol scores every window; this says how much of a difference in a
     table is that protocol and not the model. Returns ``{"32": [mse, mae], ...}`` (scaled units).
 
     Args:
