@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.benchmark import TABLE_DATASETS, TABLE_HORIZONS
-from xlstm_ts.benchmark_records import RECORDS_DIR
+from xlstm_ts.benchmark.records import RECORDS_DIR
+from xlstm_ts.benchmark.runner import TABLE_DATASETS, TABLE_HORIZONS
 
 EXIT_USAGE = 2
 
@@ -272,8 +272,7 @@ def _csv_ints(text: str, flag: str) -> list[int]:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from xlstm_ts.benchmark import cell_status, load_published, plan_cells, run_cell, run_reference_cell
-    from xlstm_ts.benchmark_records import git_commit
+    from xlstm_ts.benchmark import cell_status, git_commit, load_published, plan_cells, run_cell, run_reference_cell
 
     git_commit()  # pinned now: the code this process runs, whatever is checked out later
 
@@ -308,14 +307,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 def _write_table(args: argparse.Namespace, records: Path, published: dict | None, cells: list) -> None:
     """docs/results.md from every current record, with a row for each planned cell not run yet."""
-    from xlstm_ts.benchmark import collect_reference, collect_results, render_results, table_plan
+    from xlstm_ts.benchmark import write_results_table
 
-    planned = table_plan() | {(cell.dataset, cell.horizon) for cell in cells}
-    grouped = collect_results(records, Path(args.configs), args.set)
-    reference = collect_reference(records, Path(args.configs))
-    text = render_results(grouped, published, args.configs, planned=planned, reference=reference)
-    Path(args.results_md).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results_md).write_text(text)
+    write_results_table(args.results_md, records, args.configs, args.set, published, cells)
 
 
 # --------------------------------------------------------------------------- datasets

@@ -9,17 +9,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from xlstm_ts.benchmark import (
-    BenchmarkCell,
-    cell_status,
-    collect_reference,
-    collect_results,
-    plan_cells,
-    render_results,
-    table_plan,
-    published_test_batch_size,
-)
-from xlstm_ts.benchmark_records import config_hash, config_values, make_record, record_path, write_record
+from xlstm_ts.benchmark.records import config_hash, config_values, make_record, record_path, write_record
+from xlstm_ts.benchmark.runner import BenchmarkCell, cell_status, plan_cells, table_plan
+from xlstm_ts.benchmark.table import collect_reference, collect_results, published_test_batch_size, render_results
 from xlstm_ts.cli import main
 from xlstm_ts.training.evaluate import drop_last_metrics
 

@@ -1,0 +1,81 @@
+"""The long-term-forecasting benchmark: run the configs in experiments/, resume, write the table.
+
+Each run is `xlstm-ts fit --config <configs>/<Dataset>_<horizon>.yaml --seed S` written to
+`<output>/<Dataset>_<horizon>_seed<S>/` (weights, not committed) and recorded in
+`experiments/results/<Dataset>_<horizon>_seed<S>.json` (metrics + config, committed); a run whose
+record matches its current config is not run again (see :mod:`xlstm_ts.benchmark.records`).
+`render_results` turns the current records into docs/results.md, beside the published numbers of
+experiments/published.yaml.
+
+- :mod:`xlstm_ts.benchmark.records`: the records (one JSON per run), their config hash;
+- :mod:`xlstm_ts.benchmark.runner`: the plan of cells, their status against the records, running them;
+- :mod:`xlstm_ts.benchmark.table`: collecting the current records and rendering docs/results.md.
+"""
+
+from xlstm_ts.benchmark.records import (
+    RECORD_METRICS,
+    RECORDS_DIR,
+    REFERENCE_SUBDIR,
+    config_hash,
+    config_values,
+    git_commit,
+    is_current,
+    load_records,
+    make_record,
+    read_record,
+    record_path,
+    write_record,
+)
+from xlstm_ts.benchmark.runner import (
+    TABLE_DATASETS,
+    TABLE_HORIZONS,
+    BenchmarkCell,
+    CellStatus,
+    cell_status,
+    config_path,
+    plan_cells,
+    run_cell,
+    run_reference_cell,
+    table_plan,
+)
+from xlstm_ts.benchmark.table import (
+    collect_reference,
+    collect_results,
+    load_published,
+    published_test_batch_size,
+    render_protocol_check,
+    render_results,
+    write_results_table,
+)
+
+__all__ = [
+    "RECORDS_DIR",
+    "RECORD_METRICS",
+    "REFERENCE_SUBDIR",
+    "TABLE_DATASETS",
+    "TABLE_HORIZONS",
+    "BenchmarkCell",
+    "CellStatus",
+    "cell_status",
+    "collect_reference",
+    "collect_results",
+    "config_hash",
+    "config_path",
+    "config_values",
+    "git_commit",
+    "is_current",
+    "load_published",
+    "load_records",
+    "make_record",
+    "plan_cells",
+    "published_test_batch_size",
+    "read_record",
+    "record_path",
+    "render_protocol_check",
+    "render_results",
+    "run_cell",
+    "run_reference_cell",
+    "table_plan",
+    "write_record",
+    "write_results_table",
+]

@@ -1,0 +1,373 @@
+"""Data holders and reading: the frame layout, the series, and the detection of the input form."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+Library = Literal["pandas", "polars", "numpy"]
+Form = Literal["wide", "long"]
+TimeKind = Literal["datetime", "integer"]
+
+
+# --------------------------------------------------------------------------- data holders
+@dataclass(frozen=True)
+class FrameLayout:
+    """How the frame seen by ``fit`` is laid out: later frames must match it, outputs mirror it."""
+
+    library: Library
+    form: Form
+    time_col: Hashable | None
+    """Name of the timestamp column (or of the DatetimeIndex); None for numpy input."""
+    time_in_index: bool
+    """Wide pandas frame whose timestamps are its index."""
+    id_col: Hashable | None
+    """Long form: the series id column."""
+    target_col: Hashable | None
+    """Long form: the target column."""
+    targets: tuple[Hashable, ...]
+    """Wide form: the value columns (one series each), in frame order. Long form: ()."""
+    covariates: tuple[Hashable, ...]
+    """Future covariate columns (extra input channels whose future values predict() needs)."""
+    columns: tuple[Hashable, ...]
+    """Every column of the fit frame (the time index excluded), in order."""
+    time_kind: TimeKind
+    time_dtype: str
+    """dtype of the time axis (e.g. ``datetime64[us, UTC]``, ``int64``), restored on output."""
+    id_dtype: str | None = None
+    """Long form: dtype of the id column, restored on output."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return {
+            "library": self.library,
+            "form": self.form,
+            "time_col": self.time_col,
+            "time_in_index": self.time_in_index,
+            "id_col": self.id_col,
+            "target_col": self.target_col,
+            "targets": list(self.targets),
+            "covariates": list(self.covariates),
+            "columns": list(self.columns),
+            "time_kind": self.time_kind,
+            "time_dtype": self.time_dtype,
+            "id_dtype": self.id_dtype,
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> FrameLayout:
+        """Inverse of :meth:`to_dict` (raises KeyError/TypeError/ValueError on malformed input)."""
+        layout = cls(
+            library=values["library"],
+            form=values["form"],
+            time_col=values["time_col"],
+            time_in_index=bool(values["time_in_index"]),
+            id_col=values["id_col"],
+            target_col=values["target_col"],
+            targets=tuple(values["targets"]),
+            covariates=tuple(values["covariates"]),
+            columns=tuple(values["columns"]),
+            time_kind=values["time_kind"],
+            time_dtype=str(values["time_dtype"]),
+            id_dtype=values.get("id_dtype"),
+        )
+        if layout.library not in ("pandas", "polars", "numpy") or layout.form not in ("wide", "long"):
+            raise ValueError(f"unknown library/form {layout.library!r}/{layout.form!r}")
+        if layout.time_kind not in ("datetime", "integer"):
+            raise ValueError(f"unknown time kind {layout.time_kind!r}")
+        return layout
+
+
+@dataclass
+class Series:
+    """One series: its id, time axis, target values and covariates (all in data units)."""
+
+    id: Hashable
+    time: pd.Index
+    """DatetimeIndex, or an integer Index of time steps; sorted, unique."""
+    target: np.ndarray
+    """(T,) float64; may hold NaN until the missing-value policy is applied."""
+    covariates: np.ndarray
+    """(T, K) float64, K = number of future covariates (K may be 0)."""
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """(T,) position of each time step among the input frame's rows (-1 for a step added by the
+    time grid), for error messages."""
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+
+# --------------------------------------------------------------------------- reading
+def as_pandas(data: Any, what: str = "the frame") -> tuple[pd.DataFrame, Library]:
+    """``data`` as a pandas DataFrame and the library it came from (numpy arrays get integer column
+    names and an integer index). Raises ValueError/TypeError for anything else or an empty frame."""
+    library: Library
+    if isinstance(data, pd.DataFrame):
+        frame, library = data, "pandas"
+    elif type(data).__module__.split(".")[0] == "polars" and hasattr(data, "to_pandas"):
+        if not hasattr(data, "columns"):  # a polars Series
+            raise TypeError(f"{what} must be a DataFrame, got a polars {type(data).__name__}")
+        frame, library = data.to_pandas(), "polars"
+    elif isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (str, bytes))):
+        if isinstance(data, pd.Series):
+            raise TypeError(f"{what} must be a DataFrame (or a 2-D array), got a pandas Series: use series.to_frame()")
+        array = np.asarray(data)
+        if array.ndim != 2:
+            raise ValueError(
+                f"{what} must be a DataFrame or a 2-D array (n_steps, n_series); got an array of shape "
+                f"{array.shape}. Reshape your data: array.reshape(-1, 1) for one series"
+            )
+        frame, library = pd.DataFrame(array), "numpy"
+    else:
+        raise TypeError(f"{what} must be a pandas or polars DataFrame or a 2-D numpy array; got {type(data).__name__}")
+    if frame.shape[0] == 0:
+        raise ValueError(
+            f"{what} is empty: 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required; it needs "
+            f"at least one series with enough time steps"
+        )
+    if frame.shape[1] == 0:
+        raise ValueError(
+            f"{what} is empty: 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required; it needs a "
+            f"column per series to forecast"
+        )
+    return frame, library
+
+
+def detect_layout(
+    frame: pd.DataFrame,
+    library: Library,
+    *,
+    id_col: Hashable,
+    time_col: Hashable,
+    target_col: Hashable,
+    covariates: Sequence[Hashable],
+    what: str = "fit(df)",
+) -> FrameLayout:
+    """Work out the form, the time axis, the targets and the covariates of the fit frame."""
+    columns = tuple(frame.columns)
+    if len(set(columns)) != len(columns):
+        duplicated = sorted({str(c) for c in columns if columns.count(c) > 1})
+        raise ValueError(f"the frame has duplicated column names {duplicated}")
+    covariates = tuple(covariates)
+    missing_cov = [c for c in covariates if c not in columns]
+    if missing_cov:
+        raise ValueError(
+            f"future_covariates column(s) {missing_cov} not found; the frame's columns are {list(columns)}"
+        )
+
+    if library != "numpy" and id_col in columns:  # long form
+        if time_col not in columns:
+            raise ValueError(
+                f"long-form frame (it has the id column {id_col!r}) lacks the time column {time_col!r}; "
+                f"columns are {list(columns)}; pass time_col="
+            )
+        if target_col not in columns:
+            raise ValueError(
+                f"long-form frame lacks the target column {target_col!r}; columns are {list(columns)}; "
+                f"pass target_col= to name it"
+            )
+        overlap = [c for c in (id_col, time_col, target_col) if c in covariates]
+        if overlap:
+            raise ValueError(f"{overlap} cannot be both a future covariate and the id/time/target column")
+        extra = [c for c in columns if c not in (id_col, time_col, target_col, *covariates)]
+        if extra:
+            raise ValueError(
+                f"unexpected column(s) {extra} in the long-form frame: list them in future_covariates= "
+                f"(known-in-advance inputs) or drop them; expected {[id_col, time_col, target_col, *covariates]}"
+            )
+        time_values = frame[time_col]
+        return FrameLayout(
+            library=library,
+            form="long",
+            time_col=time_col,
+            time_in_index=False,
+            id_col=id_col,
+            target_col=target_col,
+            targets=(),
+            covariates=covariates,
+            columns=columns,
+            time_kind=_time_kind(time_values, time_col),
+            time_dtype=str(_parse_time(time_values, time_col, what).dtype),
+            id_dtype=str(frame[id_col].dtype),
+        )
+
+    # wide form
+    if library == "numpy":
+        time_name, in_index = None, False
+        time_kind: TimeKind = "integer"
+        time_dtype = "int64"
+    else:
+        time_name, in_index = _wide_time_axis(frame, time_col)
+        time_values = frame.index.to_series() if in_index else frame[time_name]
+        time_kind = _time_kind(time_values, time_name)
+        time_dtype = str(_parse_time(time_values, time_name, what).dtype)
+    if time_name in covariates and not in_index:
+        raise ValueError(f"the time column {time_name!r} cannot be a future covariate")
+    targets = tuple(c for c in columns if c not in covariates and (in_index or c != time_name))
+    if not targets:
+        raise ValueError(
+            f"no target column: the frame has only {list(columns)} (time axis and covariates); a wide frame "
+            f"needs one numeric column per series to forecast"
+        )
+    non_numeric = [c for c in (*targets, *covariates) if not _is_numeric(frame[c])]
+    if non_numeric:
+        dtypes = {str(c): str(frame[c].dtype) for c in non_numeric}
+        raise ValueError(
+            f"non-numeric column(s) {dtypes}: every column other than the time column must be numeric "
+            f"(targets, or future covariates); convert or drop them"
+        )
+    return FrameLayout(
+        library=library,
+        form="wide",
+        time_col=time_name,
+        time_in_index=in_index,
+        id_col=None,
+        target_col=None,
+        targets=targets,
+        covariates=covariates,
+        columns=columns,
+        time_kind=time_kind,
+        time_dtype=time_dtype,
+    )
+
+
+def check_same_columns(
+    frame: pd.DataFrame, layout: FrameLayout, what: str, expected: Sequence[Hashable] | None = None
+) -> None:
+    """``frame`` must have exactly the expected columns (default: those of the fit frame), in any order."""
+    wanted = list(layout.columns if expected is None else expected)
+    got = list(frame.columns)
+    missing = [c for c in wanted if c not in got]
+    unexpected = [c for c in got if c not in wanted]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected}")
+        raise ValueError(
+            f"{what} has other columns than the frame seen in fit: {', '.join(parts)}; expected the columns {wanted}"
+        )
+
+
+def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the frame") -> list[Series]:
+    """Split ``frame`` (laid out as ``layout``) into sorted series; checks numbers and duplicated times."""
+    if layout.form == "long":
+        target_col, id_col = layout.target_col, layout.id_col
+        for column in (target_col, *layout.covariates):
+            if not _is_numeric(frame[column]):
+                role = "target" if column == target_col else "future covariate"
+                raise ValueError(f"{role} column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}")
+        if frame[id_col].isna().any():
+            first = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0])
+            raise ValueError(f"{what}: the id column {id_col!r} has missing values (first at row {first})")
+        times = _parse_time(frame[layout.time_col], layout.time_col, what)
+        positions = np.arange(len(frame))
+        out = []
+        codes, uniques = pd.factorize(frame[id_col], sort=False)
+        for code, series_id in enumerate(uniques):
+            rows = positions[codes == code]
+            out.append(
+                _make_series(
+                    _id_value(series_id),
+                    times[rows],
+                    frame[target_col].to_numpy(dtype=np.float64, na_value=np.nan)[rows],
+                    _covariate_matrix(frame, layout.covariates)[rows],
+                    rows,
+                    what,
+                )
+            )
+        return out
+    if layout.library == "numpy":
+        times = pd.Index(np.arange(len(frame), dtype=np.int64))
+    elif layout.time_in_index:
+        times = _parse_time(frame.index.to_series(), layout.time_col, what)
+    else:
+        times = _parse_time(frame[layout.time_col], layout.time_col, what)
+    for column in (*layout.targets, *layout.covariates):
+        if not _is_numeric(frame[column]):
+            raise ValueError(f"column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}")
+    rows = np.arange(len(frame))
+    covariates = _covariate_matrix(frame, layout.covariates)
+    return [
+        _make_series(name, times, frame[name].to_numpy(dtype=np.float64, na_value=np.nan), covariates, rows, what)
+        for name in layout.targets
+    ]
+
+
+def _make_series(
+    series_id: Hashable, time: pd.Index, target: np.ndarray, covariates: np.ndarray, rows: np.ndarray, what: str
+) -> Series:
+    order = np.argsort(np.asarray(time), kind="stable")
+    time, target, covariates, rows = time[order], target[order], covariates[order], rows[order]
+    duplicated = np.asarray(time.duplicated())
+    if duplicated.any():
+        first = int(np.flatnonzero(duplicated)[0])
+        raise ValueError(
+            f"duplicated timestamps in {what}: series {series_id!r} has {int(duplicated.sum())} row(s) whose "
+            f"time {time[first]} was already seen (first at row {int(rows[first])} of the frame); "
+            f"aggregate or drop the duplicates first"
+        )
+    return Series(series_id, pd.Index(time), target, covariates, rows)
+
+
+# --------------------------------------------------------------------------- helpers
+def _wide_time_axis(frame: pd.DataFrame, time_col: Hashable) -> tuple[Hashable, bool]:
+    if time_col in frame.columns:
+        return time_col, False
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return frame.index.name, True
+    datetime_columns = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if len(datetime_columns) == 1:
+        return datetime_columns[0], False
+    if len(datetime_columns) > 1:
+        raise ValueError(f"several datetime columns {datetime_columns}: pass time_col= to say which is the time axis")
+    raise ValueError(
+        f"no timestamp column found: the frame has no column {time_col!r}, no DatetimeIndex and no datetime "
+        f"column (columns: {list(frame.columns)[:10]}); pass time_col='name' (strings are parsed as dates), "
+        f"parse the dates first (e.g. pd.read_csv(..., parse_dates=['date'])), or use the long form "
+        f"(unique_id, ds, y)"
+    )
+
+
+def _time_kind(values: pd.Series, name: Hashable) -> TimeKind:
+    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return "integer"
+    return "datetime"
+
+
+def _parse_time(values: pd.Series, name: Hashable, what: str = "the frame") -> pd.Index:
+    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.Index(values.to_numpy(dtype=np.int64))
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.DatetimeIndex(values)
+    else:
+        try:
+            parsed = pd.DatetimeIndex(pd.to_datetime(values))
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"time column {name!r} of {what} could not be parsed as dates: {err}") from None
+    if parsed.isna().any():
+        first = int(np.flatnonzero(parsed.isna())[0])
+        raise ValueError(
+            f"time column {name!r} of {what} has {int(parsed.isna().sum())} missing timestamp(s), first at row {first}"
+        )
+    return parsed
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(column)) and not pd.api.types.is_complex_dtype(column)
+
+
+def _covariate_matrix(frame: pd.DataFrame, covariates: Sequence[Hashable]) -> np.ndarray:
+    if not covariates:
+        return np.zeros((len(frame), 0))
+    return frame[list(covariates)].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _id_value(value: Any) -> Hashable:
+    """numpy scalars become plain Python values (JSON-friendly, equal to the original)."""
+    return value.item() if isinstance(value, np.generic) else value
