@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from xlstm_ts.data.registry import get_spec
-from xlstm_ts.training.run_config import RunConfig
+from xlstm_ts.pipeline.run_config import RunConfig
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from xlstm_ts.models.config import XLSTMForecastConfig
     from xlstm_ts.nn.config import XLSTMStackConfig
     from xlstm_ts.training.config import TrainConfig
-    from xlstm_ts.training.run_config import RunConfig
+    from xlstm_ts.pipeline.run_config import RunConfig
 
 _EXPORTS = {
     "XLSTMForecaster": "xlstm_ts.forecaster",
@@ -28,7 +28,7 @@ _EXPORTS = {
     "XLSTMStackConfig": "xlstm_ts.nn.config",
     "TrainConfig": "xlstm_ts.training.config",
     "DataConfig": "xlstm_ts.data.config",
-    "RunConfig": "xlstm_ts.training.run_config",
+    "RunConfig": "xlstm_ts.pipeline.run_config",
     "keep_freed_memory": "xlstm_ts.cpu_memory",
 }
 

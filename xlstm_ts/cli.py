@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_config_from_args(args: argparse.Namespace) -> Any:
     """Merge --config, the dedicated flags and --set overrides into a RunConfig."""
     from xlstm_ts.data.registry import get_spec
-    from xlstm_ts.training.run_config import RunConfig, apply_overrides
+    from xlstm_ts.pipeline.run_config import RunConfig, apply_overrides
 
     if args.config:
         path = Path(args.config)
@@ -166,7 +166,7 @@ def format_metrics_table(metrics: dict[str, Any]) -> str:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from xlstm_ts.training.fit import default_output_dir, fit_run
+    from xlstm_ts.pipeline.fit import default_output_dir, fit_run
 
     config = run_config_from_args(args)
     output_dir = Path(args.output_dir) if args.output_dir else default_output_dir(config)
@@ -185,7 +185,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from xlstm_ts.data.datamodule import ForecastDataModule
     from xlstm_ts.io import load_network
     from xlstm_ts.training.evaluate import error_metrics, predict_windows
-    from xlstm_ts.training.run_config import RunConfig
+    from xlstm_ts.pipeline.run_config import RunConfig
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "config.yaml").is_file():

@@ -112,7 +112,7 @@ def plot_run(
     from xlstm_ts.data.datamodule import ForecastDataModule
     from xlstm_ts.data.loading import load_frame
     from xlstm_ts.io import load_network
-    from xlstm_ts.training.run_config import RunConfig
+    from xlstm_ts.pipeline.run_config import RunConfig
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():

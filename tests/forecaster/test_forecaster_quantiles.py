@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from xlstm_ts.forecasting.network import ForecastNetwork, pinball_loss
+from xlstm_ts.models.forecast_network import ForecastNetwork
+from xlstm_ts.training.losses import pinball_loss
 from xlstm_ts.models.registry import build_network
 
 

@@ -14,8 +14,8 @@ from xlstm_ts.io import load_network
 from xlstm_ts.training.callbacks import TrainingDiverged
 from xlstm_ts.training.config import TrainConfig
 from xlstm_ts.training.evaluate import error_metrics, predict_windows
-from xlstm_ts.training.fit import build_run, fit_run
-from xlstm_ts.training.run_config import RunConfig
+from xlstm_ts.pipeline.fit import build_run, fit_run
+from xlstm_ts.pipeline.run_config import RunConfig
 
 TINY_NETWORK = {"embedding_dim": 16, "num_blocks": 2, "ratio": "1:1", "num_heads": 2, "patch_len": 16, "patch_stride": 8}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xlstm_ts.data.config import DataConfig
-from xlstm_ts.training.run_config import RunConfig, apply_overrides, parse_value
+from xlstm_ts.pipeline.run_config import RunConfig, apply_overrides, parse_value
 
 
 def test_yaml_round_trip(tmp_path: Path) -> None:

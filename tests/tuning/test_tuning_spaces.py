@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from xlstm_ts.models.registry import MODELS
-from xlstm_ts.training.run_config import RunConfig
+from xlstm_ts.pipeline.run_config import RunConfig
 from xlstm_ts.tuning.objective import SweepError, SweepObjective, base_values, fixed_params, overrides_for_model
 from xlstm_ts.tuning.spaces import (
     RATIOS,

@@ -12,7 +12,7 @@ import pytest
 import torch
 from optuna.trial import TrialState
 
-from xlstm_ts.training.run_config import RunConfig
+from xlstm_ts.pipeline.run_config import RunConfig
 from xlstm_ts.tuning import commands
 from xlstm_ts.tuning.storage import open_storage
 from xlstm_ts.tuning.sweep import make_sampler

@@ -37,7 +37,7 @@ Provenance = Literal["run", "recovered"]
 
 def config_values(config_file: Path, overrides: list[str] | None = None) -> dict[str, Any]:
     """The YAML config's own values with `overrides` applied (no defaults filled in)."""
-    from xlstm_ts.training.run_config import apply_overrides
+    from xlstm_ts.pipeline.run_config import apply_overrides
 
     values = yaml.safe_load(config_file.read_text()) or {}
     return apply_overrides(values, overrides or [])

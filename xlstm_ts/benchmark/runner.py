@@ -117,8 +117,8 @@ def _fit_and_record(
     values: dict[str, Any], out: Path, record_file: Path, data_dir: str | None, quiet: bool
 ) -> dict[str, Any]:
     """Train (or evaluate) the config `values` into run directory `out` and write its record."""
-    from xlstm_ts.training.fit import fit_run
-    from xlstm_ts.training.run_config import RunConfig
+    from xlstm_ts.pipeline.fit import fit_run
+    from xlstm_ts.pipeline.run_config import RunConfig
 
     run_values = json.loads(json.dumps(values))
     if data_dir is not None:

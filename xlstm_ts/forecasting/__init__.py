@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from xlstm_ts.forecasting.estimator import XLSTMForecaster
 from xlstm_ts.forecasting.rolling import RecursiveForecastWarning
-from xlstm_ts.forecasting.training import NoValidationWarning
+from xlstm_ts.forecasting.preparation import NoValidationWarning
 
 __all__ = ["XLSTMForecaster", "RecursiveForecastWarning", "NoValidationWarning"]

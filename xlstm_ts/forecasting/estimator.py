@@ -21,12 +21,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting import frames
 from xlstm_ts.forecasting.frames import FrameLayout, Series
-from xlstm_ts.forecasting.network import ForecastNetwork
+from xlstm_ts.forecasting.preparation import NoValidationWarning, held_out_steps, loaders, prepare
 from xlstm_ts.forecasting.rolling import Context, RecursiveForecastWarning, blocks_needed, forecast
-from xlstm_ts.forecasting.training import NoValidationWarning, held_out_steps, prepare, train
+from xlstm_ts.forecasting.state import FittedState, requested_levels, trained_levels
+from xlstm_ts.models.forecast_network import ForecastNetwork
 from xlstm_ts.training.config import TrainConfig
 
 MAX_DEFAULT_LOOKBACK = 512
@@ -118,8 +118,15 @@ class XLSTMForecaster(BaseEstimator):
         float = that fraction (at least ``horizon`` steps), an int >= horizon = that many steps,
         0 = no validation (train ``max_epochs``, no early stopping). Series too short keep every
         window for training; if none is long enough a ``NoValidationWarning`` says so.
+    select_initial : bool, default=False
+        Score the untrained network on validation too and keep it if no epoch beats it.
     accelerator : str, default="auto"
         Lightning accelerator ("cpu", "gpu", "auto"). Predictions always run on CPU.
+    devices : int, list of int or str, default=1
+        The one device to train on: 1, or e.g. ``[2]`` for the third GPU. Several devices are
+        refused (multi-device training is the benchmark pipeline's: ``xlstm-ts fit --devices N``).
+    precision : str, default="32-true"
+        Lightning precision, e.g. "bf16-mixed" on GPUs.
     random_state : int, RandomState or None, default=None
         Seed of the weight initialization, shuffling and dropout: a fixed int makes ``fit``
         reproducible on the same machine. The global random state is left untouched.
@@ -138,7 +145,7 @@ class XLSTMForecaster(BaseEstimator):
         Ids of the fitted series (long form) or the target column names (wide form).
     quantiles_ : tuple of float or None
         Quantile levels the network outputs (ascending, with 0.5).
-    network_ : ForecastNetwork
+    network_ : xlstm_ts.models.ForecastNetwork
         The trained network (CPU, eval mode).
     scalers_ : dict
         Per-series :class:`~xlstm_ts.data.scaling.StandardScaler` over (target, covariates).
@@ -146,6 +153,8 @@ class XLSTMForecaster(BaseEstimator):
         Epochs, best epoch and validation loss, windows, validation hold-out, seed, seconds.
     n_features_in_ : int
         Number of columns of the fit frame.
+    state_ : xlstm_ts.forecasting.state.FittedState
+        All of the above in one object (what persistence and plotting take).
     """
 
     def __init__(
@@ -176,7 +185,10 @@ class XLSTMForecaster(BaseEstimator):
         loss: str = "mae",
         patience: int = 3,
         validation_size: int | float | None = None,
+        select_initial: bool = False,
         accelerator: str = "auto",
+        devices: int | str | list[int] = 1,
+        precision: str = "32-true",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:
@@ -205,7 +217,10 @@ class XLSTMForecaster(BaseEstimator):
         self.loss = loss
         self.patience = patience
         self.validation_size = validation_size
+        self.select_initial = select_initial
         self.accelerator = accelerator
+        self.devices = devices
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -233,7 +248,7 @@ class XLSTMForecaster(BaseEstimator):
         series = [frames.fill_missing_values(s, self.fill_missing, "fit(df)", layout) for s in series]
         season = frames.season_length(freq, layout.time_kind)
         lookback = self._resolve_lookback(series, freq, season)
-        levels = self._quantile_levels()
+        levels = trained_levels(self.quantiles)
         n_cov = len(layout.covariates)
         model_config = self._model_config(lookback, n_cov, levels)  # invalid settings fail before training
 
@@ -256,52 +271,129 @@ class XLSTMForecaster(BaseEstimator):
             weight_decay=float(self.weight_decay),
             loss=self.loss,
             patience=self.patience,
+            select_initial=bool(self.select_initial),
             seed=seed,
             accelerator=self.accelerator,
+            devices=self.devices,
+            precision=self.precision,
         )
         from xlstm_ts.models.registry import build_network
+        from xlstm_ts.training.trainer import train_network  # here: predicting and loading never load Lightning
 
-        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=devices):
+        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             _, backbone = build_network("xlstm", model_config, n_channels=1 + n_cov, output_channels=[0])
             network = ForecastNetwork(backbone, self.horizon, lookback, n_cov, len(levels) if levels else 0)
-            info = train(
+            train_loader, val_loader = loaders(data, self.batch_size, seed)
+            outcome = train_network(
                 network,
-                data,
+                train_loader,
+                val_loader,
+                train_config,
                 quantiles=levels,
-                config=train_config,
-                batch_size=self.batch_size,
-                seed=seed,
-                verbose=self.verbose,
+                progress="bar" if self.verbose > 0 else "none",
+                verbose_logs=self.verbose > 1,
             )
-        info.update(
-            seed=seed,
-            validation=_describe_validation(data.validation_steps),
-            validation_steps={_json_id(s.id): n for s, n in zip(series, data.validation_steps, strict=True)},
-        )
-
-        self.layout_ = layout
-        self.freq_ = freq
-        self.season_length_ = season
-        self.lookback_ = lookback
-        self.quantiles_ = levels
-        self.series_ids_ = [s.id for s in series]
-        self.scalers_ = {s.id: scaler for s, scaler in zip(series, data.scalers, strict=True)}
-        self.model_config_ = model_config
-        self.network_ = network
-        self.fit_info_ = info
-        self.context_ = {
-            "target": np.stack([s.target[-lookback:] for s in series]),
-            "covariates": np.stack([s.covariates[-lookback:] for s in series]),
-            "last_time": [s.time[-1] for s in series],
+        info = {
+            "epochs": outcome.epochs,
+            "best_epoch": outcome.best_epoch,
+            "diverged_epoch": outcome.diverged_epoch,
+            "best_val_loss": outcome.best_val_loss,
+            "early_stopping": outcome.early_stopping,
+            "train_windows": data.n_train_windows,
+            "val_windows": data.n_val_windows,
+            "train_seconds": outcome.train_seconds,
+            "seed": seed,
+            "validation": _describe_validation(data.validation_steps),
+            "validation_steps": {_json_id(s.id): n for s, n in zip(series, data.validation_steps, strict=True)},
         }
-        self.n_features_in_ = len(layout.columns)
-        if all(isinstance(c, str) for c in layout.columns):
-            self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+        state = FittedState(
+            layout=layout,
+            freq=freq,
+            season_length=season,
+            lookback=lookback,
+            quantiles=levels,
+            requested_quantiles=requested_levels(self.quantiles),
+            series_ids=[s.id for s in series],
+            scalers={s.id: scaler for s, scaler in zip(series, data.scalers, strict=True)},
+            model_config=model_config,
+            network=outcome.network,
+            fit_info=info,
+            context_target=np.stack([s.target[-lookback:] for s in series]),
+            context_covariates=np.stack([s.covariates[-lookback:] for s in series]),
+            last_times=[s.time[-1] for s in series],
+            n_features_in=len(layout.columns),
+        )
+        return self._adopt(state)
+
+    def _adopt(self, state: FittedState) -> XLSTMForecaster:
+        """Become the fitted model ``state`` (after ``fit`` and ``load``)."""
+        self.state_ = state
+        self.n_features_in_ = state.n_features_in
+        names = state.feature_names
+        if names is not None:
+            self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):  # refitted on an array
             del self.feature_names_in_
         return self
+
+    # ------------------------------------------------------------------ fitted attributes
+    @property
+    def layout_(self) -> FrameLayout:
+        """Form, library and columns of the fit frame."""
+        return self._state().layout
+
+    @property
+    def freq_(self) -> str | int:
+        """The time step (pandas alias, or int for integer time axes)."""
+        return self._state().freq
+
+    @property
+    def season_length_(self) -> int:
+        """Seasonal period of ``freq_`` in steps."""
+        return self._state().season_length
+
+    @property
+    def lookback_(self) -> int:
+        """The lookback used (derived when ``lookback=None``)."""
+        return self._state().lookback
+
+    @property
+    def quantiles_(self) -> tuple[float, ...] | None:
+        """Quantile levels the network outputs (ascending, with 0.5), or None."""
+        return self._state().quantiles
+
+    @property
+    def series_ids_(self) -> list[Hashable]:
+        """Ids of the fitted series (long form) or the target column names (wide form)."""
+        return self._state().series_ids
+
+    @property
+    def scalers_(self) -> dict[Hashable, Any]:
+        """Per-series scalers over (target, covariates)."""
+        return self._state().scalers
+
+    @property
+    def model_config_(self) -> dict[str, Any]:
+        """The backbone's network config."""
+        return self._state().model_config
+
+    @property
+    def network_(self) -> ForecastNetwork:
+        """The trained network (CPU, eval mode)."""
+        return self._state().network
+
+    @property
+    def fit_info_(self) -> dict[str, Any]:
+        """Epochs, best epoch and validation loss, windows, validation hold-out, seed, seconds."""
+        return self._state().fit_info
+
+    def _state(self) -> FittedState:
+        try:
+            return self.__dict__["state_"]
+        except KeyError:
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet: call fit() first") from None
 
     # ------------------------------------------------------------------ predict
     def predict(self, df: Any = None, h: int | None = None, *, future: Any = None) -> Any:
@@ -338,7 +430,7 @@ class XLSTMForecaster(BaseEstimator):
                 RecursiveForecastWarning,
                 stacklevel=2,
             )
-        results = forecast(self.network_, contexts, h, self._median_index())
+        results = forecast(self.network_, contexts, h, self.state_.median_index)
         times = [frames.future_times(s.time[-1], self.freq_, h, layout.time_kind) for s in series]
         points = [point for point, _ in results]
         quantiles = self._quantile_columns(results)
@@ -373,10 +465,10 @@ class XLSTMForecaster(BaseEstimator):
                 )
             for w in range(n_windows, 0, -1):
                 cut = len(s) - w * H
-                contexts.append(Context(s.target[:cut], s.covariates[: cut + H], self._scaler_for(s)))
+                contexts.append(Context(s.target[:cut], s.covariates[: cut + H], self.state_.scaler_for(s)))
                 actuals.append(s.target[cut : cut + H])
                 histories.append(s.target[:cut])
-        results = forecast(self.network_, contexts, H, self._median_index())
+        results = forecast(self.network_, contexts, H, self.state_.median_index)
         point = np.stack([p for p, _ in results])
         true = np.stack(actuals)
         scores: list[float] = []
@@ -393,7 +485,8 @@ class XLSTMForecaster(BaseEstimator):
             "smape": metrics.smape(true, point),
         }
         if self.quantiles_ is not None:
-            requested = self._requested_levels()
+            requested = self.state_.requested_quantiles
+            assert requested is not None
             index = [self.quantiles_.index(q) for q in requested]
             q_values = np.stack([q[:, index] for _, q in results])
             out["pinball"] = metrics.pinball_loss(true, q_values, requested)
@@ -417,15 +510,24 @@ class XLSTMForecaster(BaseEstimator):
         from xlstm_ts.forecasting.persistence import save_forecaster
 
         check_is_fitted(self)
-        return save_forecaster(self, path)
+        params = self.get_params(deep=False)
+        if not isinstance(params.get("random_state"), (int, type(None))):
+            params["random_state"] = None  # a RandomState object: the seed actually used is in fit_info
+        return save_forecaster(self.state_, params, path)
 
     @classmethod
     def load(cls, path: str | Path) -> XLSTMForecaster:
         """Load a model written by :meth:`save`, on CPU. Raises :class:`xlstm_ts.io.ModelFileError`
         (a ValueError) for a directory it cannot trust; never unpickles anything."""
         from xlstm_ts.forecasting.persistence import load_forecaster
+        from xlstm_ts.io import ModelFileError
 
-        return load_forecaster(cls, path)
+        params, state, where = load_forecaster(path)
+        try:
+            model = cls(**params)
+        except TypeError as err:
+            raise ModelFileError(f"{where} is malformed or incomplete: TypeError: {err}") from err
+        return model._adopt(state)
 
     def plot(
         self,
@@ -448,11 +550,14 @@ class XLSTMForecaster(BaseEstimator):
             series: ids (long) or column names (wide) to draw (default: the first ``max_series``).
             history: steps of history drawn before the forecast (default ``lookback_``).
         """
-        from xlstm_ts.forecasting.plotting import plot_estimator
+        from xlstm_ts.forecasting.plotting import plot_forecasts
 
         check_is_fitted(self)
-        return plot_estimator(
-            self, df, forecast, h=h, future=future, series=series, history=history, max_series=max_series, title=title
+        layout, observed = self._series_from(df, "plot(df)")
+        if forecast is None:
+            forecast = self.predict(df, h, future=future)
+        return plot_forecasts(
+            self.state_, layout, observed, forecast, series=series, history=history, max_series=max_series, title=title
         )
 
     # ------------------------------------------------------------------ scikit-learn
@@ -481,7 +586,7 @@ class XLSTMForecaster(BaseEstimator):
             raise ValueError(f"learning_rate must be a number > 0; got {self.learning_rate!r}")
         if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0; got {self.weight_decay!r}")
-        self._quantile_levels()
+        requested_levels(self.quantiles)
         self._covariates()
         vs = self.validation_size
         if vs is not None:
@@ -495,6 +600,11 @@ class XLSTMForecaster(BaseEstimator):
                     )
             elif not 0.0 <= float(vs) < 1.0:
                 raise ValueError(f"a float validation_size is a fraction in [0, 1); got {vs!r}")
+        _check_one_device(self.devices)
+        if not isinstance(self.select_initial, (bool, np.bool_)):
+            raise ValueError(f"select_initial must be True or False; got {self.select_initial!r}")
+        if not isinstance(self.precision, str):
+            raise ValueError(f"precision must be a Lightning precision string such as '32-true'; got {self.precision!r}")
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, dict):
             raise ValueError(f"model_kwargs must be a dict or None; got {type(self.model_kwargs).__name__}")
 
@@ -508,37 +618,12 @@ class XLSTMForecaster(BaseEstimator):
             raise ValueError(f"future_covariates has repeated names: {list(cov)}")
         return tuple(cov)
 
-    def _quantile_levels(self) -> tuple[float, ...] | None:
-        """The levels the network is trained on: the requested ones plus 0.5, ascending."""
-        requested = self._requested_levels()
-        if requested is None:
-            return None
-        return tuple(sorted(set(requested) | {0.5}))
-
-    def _requested_levels(self) -> list[float] | None:
-        q = self.quantiles
-        if q is None:
-            return None
-        if isinstance(q, (str, bytes)) or not isinstance(q, Sequence) or len(q) == 0:
-            raise ValueError(f"quantiles must be a non-empty list of levels in (0, 1), e.g. [0.1, 0.5, 0.9]; got {q!r}")
-        levels = []
-        for value in q:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 < float(value) < 1.0:
-                raise ValueError(f"quantile levels must be numbers in (0, 1); got {value!r} in {list(q)}")
-            levels.append(float(value))
-        if len(set(levels)) != len(levels):
-            raise ValueError(f"quantiles has repeated levels: {list(q)}")
-        return sorted(levels)
-
-    def _median_index(self) -> int | None:
-        return None if self.quantiles_ is None else self.quantiles_.index(0.5)
-
     def _quantile_columns(
         self, results: list[tuple[np.ndarray, np.ndarray | None]]
     ) -> list[dict[float, np.ndarray]] | None:
         if self.quantiles_ is None:
             return None
-        requested = self._requested_levels()
+        requested = self.state_.requested_quantiles or ()
         return [{q: values[:, self.quantiles_.index(q)] for q in requested} for _, values in results]
 
     def _check_h(self, h: Any) -> int:
@@ -610,7 +695,7 @@ class XLSTMForecaster(BaseEstimator):
         """The layout for outputs and the series of ``df`` (or the kept contexts when None)."""
         layout = self.layout_
         if df is None:
-            return layout, self._stored_series()
+            return layout, self.state_.stored_series()
         frame, library = _read(df, what)
         if library == "numpy":
             if layout.library != "numpy":
@@ -630,7 +715,7 @@ class XLSTMForecaster(BaseEstimator):
         series = frames.extract_series(frame, layout, what)
         for s in series:
             if len(s.time) >= 3 and layout.time_kind == "datetime":
-                inferred = frames._infer_freq(s.time)
+                inferred = frames.infer_freq(s.time)
                 if inferred is not None and frames.to_offset(inferred) != frames.to_offset(self.freq_):
                     raise ValueError(
                         f"{what}: series {s.id!r} has frequency {inferred!r}, the model was trained on {self.freq_!r}"
@@ -645,34 +730,13 @@ class XLSTMForecaster(BaseEstimator):
                 )
         return layout, series
 
-    def _stored_series(self) -> list[Series]:
-        ctx = self.context_
-        out = []
-        for k, series_id in enumerate(self.series_ids_):
-            last = ctx["last_time"][k]
-            if self.layout_.time_kind == "integer":
-                time = pd.Index(int(last) - int(self.freq_) * np.arange(self.lookback_ - 1, -1, -1, dtype=np.int64))
-            else:
-                time = pd.date_range(end=last, periods=self.lookback_, freq=frames.to_offset(self.freq_))
-            out.append(Series(series_id, time, ctx["target"][k], ctx["covariates"][k], np.full(self.lookback_, -1)))
-        return out
-
-    def _scaler_for(self, s: Series) -> StandardScaler:
-        try:
-            known = s.id in self.scalers_
-        except TypeError:
-            known = False
-        if known:
-            return self.scalers_[s.id]
-        return StandardScaler().fit(np.column_stack([s.target, s.covariates]))
-
     def _contexts(self, series: list[Series], layout: FrameLayout, h: int, future: Any) -> list[Context]:
         n_cov = len(self.layout_.covariates)
         steps = blocks_needed(h, self.horizon) * self.horizon
         if n_cov == 0:
             if future is not None:
                 raise ValueError("future= was given but the model has no future_covariates; leave it out")
-            return [Context(s.target, s.covariates, self._scaler_for(s)) for s in series]
+            return [Context(s.target, s.covariates, self.state_.scaler_for(s)) for s in series]
         if future is None:
             raise ValueError(
                 f"this model uses the future covariates {list(self.layout_.covariates)}: pass future= with their "
@@ -684,7 +748,7 @@ class XLSTMForecaster(BaseEstimator):
         for s in series:
             wanted = frames.future_times(s.time[-1], self.freq_, steps, layout.time_kind)
             values = frames.future_values(tables, s.id if layout.form == "long" else None, wanted, s.id)
-            contexts.append(Context(s.target, np.concatenate([s.covariates, values]), self._scaler_for(s)))
+            contexts.append(Context(s.target, np.concatenate([s.covariates, values]), self.state_.scaler_for(s)))
         return contexts
 
 
@@ -723,6 +787,19 @@ def _with_library(layout: FrameLayout, library: frames.Library) -> FrameLayout:
     from dataclasses import replace
 
     return replace(layout, library=library)
+
+
+def _check_one_device(devices: Any) -> None:
+    """The estimator trains on one device: 1, or a one-element list of device indices."""
+    one = (
+        (isinstance(devices, numbers.Integral) and not isinstance(devices, bool) and devices == 1)
+        or (isinstance(devices, (list, tuple)) and len(devices) == 1 and isinstance(devices[0], numbers.Integral))
+    )
+    if not one:
+        raise ValueError(
+            f"devices={devices!r}: XLSTMForecaster trains on one device (devices=1, or e.g. devices=[2] for the "
+            f"third GPU); multi-device training is the benchmark pipeline's (xlstm-ts fit --devices N --strategy ddp)"
+        )
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,11 +28,9 @@ import torch
 
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting.frames import FrameLayout
-from xlstm_ts.forecasting.network import ForecastNetwork
+from xlstm_ts.forecasting.state import FittedState, requested_levels
 from xlstm_ts.io import ModelFileError, load_network, save_network
-
-if TYPE_CHECKING:
-    from xlstm_ts.forecasting.estimator import XLSTMForecaster
+from xlstm_ts.models.forecast_network import ForecastNetwork
 
 FORMAT = "xlstm-ts-forecaster"
 FORMAT_VERSION = 1
@@ -40,8 +38,9 @@ META_FILE = "forecaster.json"
 TENSOR_FILE = "forecaster.safetensors"
 
 
-def save_forecaster(model: XLSTMForecaster, path: str | Path) -> Path:
-    """Write ``model`` (fitted) to the directory ``path``; returns it."""
+def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path) -> Path:
+    """Write the fitted ``state`` and the estimator's ``params`` (``get_params()``, JSON-able) to
+    the directory ``path``; returns it."""
     from safetensors.torch import save_file
 
     from xlstm_ts import __version__
@@ -49,34 +48,31 @@ def save_forecaster(model: XLSTMForecaster, path: str | Path) -> Path:
     directory = Path(path)
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"{directory} exists and is not a directory; save() writes a model directory")
-    network = model.network_
+    network = state.network
     save_network(
         directory,
         network.backbone,
         "xlstm",
-        model.model_config_,
+        state.model_config,
         1 + network.n_covariates,
         [0],
         metadata={"written_by": "XLSTMForecaster.save"},
     )
     tensors = {
-        "context.target": torch.from_numpy(np.ascontiguousarray(model.context_["target"], dtype=np.float64)),
-        "context.covariates": torch.from_numpy(np.ascontiguousarray(model.context_["covariates"], dtype=np.float64)),
+        "context.target": torch.from_numpy(np.ascontiguousarray(state.context_target, dtype=np.float64)),
+        "context.covariates": torch.from_numpy(np.ascontiguousarray(state.context_covariates, dtype=np.float64)),
     }
     if network.covariate_head is not None:
         for name, tensor in network.covariate_head.state_dict().items():
             tensors[f"covariate_head.{name}"] = tensor.detach().cpu().contiguous()
     save_file(tensors, str(directory / TENSOR_FILE), metadata={"format": FORMAT})
-    params = model.get_params(deep=False)
-    if not isinstance(params.get("random_state"), (int, type(None))):
-        params["random_state"] = None  # a RandomState object: the seed actually used is in fit_info
     series = [
         {
             "id": _plain(series_id),
-            "last_time": _time_to_json(model.context_["last_time"][k]),
-            "scaler": model.scalers_[series_id].state_dict(),
+            "last_time": _time_to_json(state.last_times[k]),
+            "scaler": state.scalers[series_id].state_dict(),
         }
-        for k, series_id in enumerate(model.series_ids_)
+        for k, series_id in enumerate(state.series_ids)
     ]
     description = {
         "format": FORMAT,
@@ -85,15 +81,15 @@ def save_forecaster(model: XLSTMForecaster, path: str | Path) -> Path:
         "torch_version": torch.__version__,
         "params": {k: _plain(v) for k, v in params.items()},
         "fitted": {
-            "layout": {k: _plain(v) for k, v in model.layout_.to_dict().items()},
-            "freq": _plain(model.freq_),
-            "lookback": model.lookback_,
-            "season_length": model.season_length_,
-            "quantiles": list(model.quantiles_) if model.quantiles_ is not None else None,
-            "n_features_in": model.n_features_in_,
+            "layout": {k: _plain(v) for k, v in state.layout.to_dict().items()},
+            "freq": _plain(state.freq),
+            "lookback": state.lookback,
+            "season_length": state.season_length,
+            "quantiles": list(state.quantiles) if state.quantiles is not None else None,
+            "n_features_in": state.n_features_in,
             "series": series,
-            "model_config": model.model_config_,
-            "fit_info": _plain(model.fit_info_),
+            "model_config": state.model_config,
+            "fit_info": _plain(state.fit_info),
         },
     }
     try:
@@ -106,8 +102,13 @@ def save_forecaster(model: XLSTMForecaster, path: str | Path) -> Path:
     return directory
 
 
-def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForecaster:
-    """Rebuild a model saved by :func:`save_forecaster` (on CPU)."""
+def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path]:
+    """Read a model saved by :func:`save_forecaster` (on CPU).
+
+    Returns:
+        The estimator's parameters, the fitted state, and the description file's path (for
+        messages about the parameters).
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -150,7 +151,7 @@ def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForeca
         model_config = dict(fitted["model_config"])
         fit_info = dict(fitted.get("fit_info") or {})
         freq = fitted["freq"]
-        model = cls(**params)
+        requested = requested_levels(params.get("quantiles"))
         ids = [entry["id"] for entry in series_entries]
         scalers = [StandardScaler.from_state_dict(entry["scaler"]) for entry in series_entries]
         last_times = [_time_from_json(entry["last_time"], layout) for entry in series_entries]
@@ -199,25 +200,24 @@ def load_forecaster(cls: type[XLSTMForecaster], path: str | Path) -> XLSTMForeca
         raise ModelFileError(f"{tensor_path}: the kept contexts do not match {len(ids)} series of lookback {lookback}")
 
     network.eval()
-    model.layout_ = layout
-    model.freq_ = freq
-    model.season_length_ = season
-    model.lookback_ = lookback
-    model.quantiles_ = levels
-    model.series_ids_ = ids
-    model.scalers_ = dict(zip(ids, scalers, strict=True))
-    model.model_config_ = model_config
-    model.network_ = network
-    model.fit_info_ = fit_info
-    model.context_ = {
-        "target": target.double().numpy(),
-        "covariates": covariates.double().numpy(),
-        "last_time": last_times,
-    }
-    model.n_features_in_ = n_features
-    if all(isinstance(c, str) for c in layout.columns):
-        model.feature_names_in_ = np.asarray(layout.columns, dtype=object)
-    return model
+    state = FittedState(
+        layout=layout,
+        freq=freq,
+        season_length=season,
+        lookback=lookback,
+        quantiles=levels,
+        requested_quantiles=requested,
+        series_ids=ids,
+        scalers=dict(zip(ids, scalers, strict=True)),
+        model_config=model_config,
+        network=network,
+        fit_info=fit_info,
+        context_target=target.double().numpy(),
+        context_covariates=covariates.double().numpy(),
+        last_times=last_times,
+        n_features_in=n_features,
+    )
+    return params, state, meta_path
 
 
 def _positive_int(value: Any, name: str) -> int:

@@ -1,38 +1,34 @@
-"""``XLSTMForecaster.plot``: the estimator's series and forecasts as :class:`xlstm_ts.plotting.ForecastPanel`s."""
+"""``XLSTMForecaster.plot``: a fitted state's series and forecasts as :class:`xlstm_ts.plotting.ForecastPanel`s."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from xlstm_ts.forecasting import frames
+from xlstm_ts.forecasting.frames import FrameLayout, Series
+from xlstm_ts.forecasting.state import FittedState
 from xlstm_ts.plotting import ForecastPanel, plot_forecast
 
-if TYPE_CHECKING:
-    from xlstm_ts.forecasting.estimator import XLSTMForecaster
 
-
-def plot_estimator(
-    model: XLSTMForecaster,
-    df: Any,
+def plot_forecasts(
+    state: FittedState,
+    layout: FrameLayout,
+    observed: Sequence[Series],
     forecast: Any,
     *,
-    h: int | None,
-    future: Any,
     series: Sequence[Hashable] | None,
     history: int | None,
     max_series: int,
     title: str | None,
 ) -> Any:
-    """See :meth:`XLSTMForecaster.plot`."""
-    layout, observed = model._series_from(df, "plot(df)")
-    if forecast is None:
-        forecast = model.predict(df, h, future=future)
+    """A Figure of ``observed`` (the history, and actuals after the forecast start) and ``forecast``
+    (a frame of :meth:`XLSTMForecaster.predict`, in ``layout``'s form); see :meth:`XLSTMForecaster.plot`."""
     ids = [s.id for s in observed]
-    starts = [frames.future_times(s.time[-1], model.freq_, _length(forecast), layout.time_kind) for s in observed]
-    parsed = frames.read_forecast(forecast, layout, model._requested_levels(), ids, starts)
+    starts = [frames.future_times(s.time[-1], state.freq, _length(forecast), layout.time_kind) for s in observed]
+    parsed = frames.read_forecast(forecast, layout, state.requested_quantiles, ids, starts)
     by_id = {s.id: s for s in observed}
     if series is None:
         chosen = [i for i in parsed if i in by_id][:max_series]
@@ -43,7 +39,7 @@ def plot_estimator(
         chosen = list(series)
     if not chosen:
         raise ValueError("plot(): the forecast and the history have no series in common")
-    keep = model.lookback_ if history is None else int(history)
+    keep = state.lookback if history is None else int(history)
     panels = []
     for series_id in chosen:
         s = by_id[series_id]

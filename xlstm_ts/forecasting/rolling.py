@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from xlstm_ts.data.scaling import StandardScaler
-from xlstm_ts.forecasting.network import ForecastNetwork
-from xlstm_ts.forecasting.training import model_inputs
+from xlstm_ts.models.forecast_network import ForecastNetwork
+from xlstm_ts.forecasting.preparation import model_inputs
 
 PREDICT_BATCH = 512
 """Contexts per network call."""

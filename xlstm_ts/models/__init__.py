@@ -9,12 +9,14 @@ from xlstm_ts.models.baselines import (
     SeasonalNaiveNet,
 )
 from xlstm_ts.models.config import XLSTMForecastConfig
+from xlstm_ts.models.forecast_network import ForecastNetwork
 from xlstm_ts.models.registry import MODELS, build_network, config_class, is_trainable
 from xlstm_ts.models.xlstm_net import XLSTMForecastNet
 
 __all__ = [
     "MODELS",
     "DLinearNet",
+    "ForecastNetwork",
     "LSTMNet",
     "NLinearNet",
     "NaiveNet",

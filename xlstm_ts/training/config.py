@@ -37,8 +37,8 @@ class TrainConfig:
     """Seed of every random generator; a seeded run reproduces its metrics on the same machine."""
     accelerator: str = "auto"
     """Lightning accelerator: "cpu", "gpu", "auto", ..."""
-    devices: int | str = 1
-    """Number of devices (or "auto"); with strategy "ddp", one process per device."""
+    devices: int | str | list[int] = 1
+    """Number of devices, "auto", or a list of device indices; with strategy "ddp", one process per device."""
     strategy: str = "auto"
     """Lightning strategy, e.g. "ddp" (gloo on CPU)."""
     precision: str = "32-true"

@@ -20,7 +20,7 @@ from typing import Any
 
 import optuna
 
-from xlstm_ts.training.run_config import RunConfig, apply_overrides, parse_value
+from xlstm_ts.pipeline.run_config import RunConfig, apply_overrides, parse_value
 from xlstm_ts.tuning.pruning import OptunaPruning, TrainingDiverged
 from xlstm_ts.tuning.spaces import DEFAULT_CONTEXT, SpaceContext, suggest_config
 from xlstm_ts.tuning.storage import FAIL_REASON_KEY, WORKER_KEY, worker_identity
@@ -145,7 +145,7 @@ class SweepObjective:
         return config
 
     def __call__(self, trial: optuna.Trial) -> float:
-        from xlstm_ts.training.fit import fit_run
+        from xlstm_ts.pipeline.fit import fit_run
 
         trial.set_user_attr(WORKER_KEY, worker_identity())
         try:

@@ -235,7 +235,7 @@ def write_report(storage: Any, name: str, out_dir: str | Path, *, plots: bool = 
                  display: str = "the storage") -> tuple[str, list[Path]]:
     """Print-ready report of sweep ``name``; writes report.txt, report.json, best YAMLs and plots
     into ``out_dir``. Returns (text, written files)."""
-    from xlstm_ts.training.run_config import RunConfig
+    from xlstm_ts.pipeline.run_config import RunConfig
 
     names = find_studies(storage, name, display)
     studies = [optuna.load_study(study_name=n, storage=storage) for n in names]

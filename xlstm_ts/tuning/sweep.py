@@ -320,8 +320,8 @@ def claim_refit(study: optuna.Study, lock: BudgetLock, *, force: bool = False) -
 def refit_best(study: optuna.Study, best: FrozenTrial, out_dir: Path, *, data_dir: str | None = None,
                progress: bool = False) -> tuple[dict[str, Any], Path]:
     """Write best.yaml, retrain the best config into ``out_dir/refit``, store and return its metrics."""
-    from xlstm_ts.training.fit import fit_run
-    from xlstm_ts.training.run_config import RunConfig
+    from xlstm_ts.pipeline.fit import fit_run
+    from xlstm_ts.pipeline.run_config import RunConfig
 
     values = best.user_attrs["config"]
     if data_dir is not None:

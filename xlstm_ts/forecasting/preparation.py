@@ -1,5 +1,5 @@
-"""From series to a trained network: per-series scaling, model inputs, the validation hold-out,
-and the Lightning run (best-validation weights, early stopping, progress bar).
+"""From the estimator's series to training data: per-series scaling, model inputs, the validation
+hold-out, and the loaders that :func:`xlstm_ts.training.train_network` trains on.
 
 Validation hold-out: the last ``n_val`` steps of each series are forecast by its validation
 windows (their inputs reach back ``lookback`` steps into the training part), where
@@ -11,12 +11,8 @@ series, a number of steps, or 0 for none). A series keeps all its windows for tr
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
-import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +23,6 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.data.windows import WindowDataset
 from xlstm_ts.forecasting.frames import Series
-from xlstm_ts.forecasting.network import ForecastNetwork
-from xlstm_ts.training.config import TrainConfig
 
 DEFAULT_VALIDATION_FRACTION = 0.1
 """Share of each series held out for validation when ``validation_size=None``."""
@@ -106,78 +100,10 @@ def prepare(series: Sequence[Series], lookback: int, horizon: int, validation_si
     return PreparedData(train, val, scalers, held_out, len(train), len(val) if val is not None else 0)
 
 
-@contextlib.contextmanager
-def quiet_lightning(verbose: int) -> Iterator[None]:
-    """Silence Lightning's informational logging and its data-loader hints (restored afterwards)."""
-    logger = logging.getLogger("lightning.pytorch")
-    level = logger.level
-    if verbose < 2:
-        logger.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", ".*does not have many workers.*")
-            warnings.filterwarnings("ignore", ".*number of training batches.*")
-            warnings.filterwarnings("ignore", ".*GPU available but not used.*")
-            warnings.filterwarnings("ignore", ".*LeafSpec.*")
-            warnings.filterwarnings("ignore", ".*no `val_dataloader`.*")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
-def train(
-    network: ForecastNetwork,
-    data: PreparedData,
-    *,
-    quantiles: Sequence[float] | None,
-    config: TrainConfig,
-    batch_size: int,
-    seed: int,
-    verbose: int,
-) -> dict[str, Any]:
-    """Fit ``network`` in place (best-validation weights restored, moved to CPU, eval mode).
-
-    Returns a summary: epochs run, best epoch and validation loss, windows, seconds.
-    """
-    import lightning.pytorch as pl  # here, not at import time: predicting and loading never need it
-
-    from xlstm_ts.forecasting.module import ForecasterModule
-    from xlstm_ts.training.callbacks import BestWeights
-
-    module = ForecasterModule(network, config, quantiles)
+def loaders(data: PreparedData, batch_size: int, seed: int) -> tuple[DataLoader, DataLoader | None]:
+    """The training loader (shuffled by its own generator seeded with ``seed``, so the global
+    RNG's draws do not decide the order) and the validation loader (in order; None without validation)."""
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(data.train, batch_size=batch_size, shuffle=True, generator=generator)
     val_loader = DataLoader(data.val, batch_size=max(256, batch_size)) if data.val is not None else None
-    best = BestWeights("val_loss")
-    callbacks: list[Any] = [best]
-    if val_loader is not None and config.patience > 0:
-        callbacks.append(pl.callbacks.EarlyStopping("val_loss", patience=config.patience, mode="min"))
-    start = time.perf_counter()
-    with quiet_lightning(verbose):
-        trainer = pl.Trainer(
-            max_epochs=config.max_epochs,
-            accelerator=config.accelerator,
-            devices=1,
-            gradient_clip_val=config.gradient_clip or None,
-            callbacks=callbacks,
-            enable_checkpointing=False,
-            logger=False,
-            enable_progress_bar=verbose > 0,
-            enable_model_summary=verbose > 1,
-            num_sanity_val_steps=0,
-            limit_val_batches=1.0 if val_loader is not None else 0,
-            deterministic=False,
-        )
-        trainer.fit(module, train_loader, val_loader)
-    best.restore(module)
-    module.network.cpu().eval()
-    return {
-        "epochs": int(trainer.current_epoch),
-        "best_epoch": int(best.best_epoch),
-        "diverged_epoch": best.diverged_epoch,
-        "best_val_loss": float(best.best_score) if best.best_state is not None else None,
-        "early_stopping": val_loader is not None and config.patience > 0,
-        "train_windows": data.n_train_windows,
-        "val_windows": data.n_val_windows,
-        "train_seconds": round(time.perf_counter() - start, 3),
-    }
+    return train_loader, val_loader

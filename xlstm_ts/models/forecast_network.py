@@ -1,8 +1,9 @@
-"""The estimator's network: a registry xLSTM network, widened for quantiles, plus a covariate head.
+"""The estimator's network (used by :class:`xlstm_ts.XLSTMForecaster`): a registry xLSTM network,
+widened for quantiles, plus a covariate head.
 
 Input x (B, L, 1 + K): channel 0 is the target; channels 1..K are the future covariates *lead by
 the horizon*: at window position t they hold the covariate value at t + H, so the last H positions
-of a window are the covariates of the H forecast steps (see :mod:`xlstm_ts.forecasting.training`).
+of a window are the covariates of the H forecast steps (see :func:`xlstm_ts.forecasting.preparation.model_inputs`).
 
 * The backbone is ``build_network("xlstm", config with horizon = H * Q, n_channels=1 + K,
   output_channels=[0])``: its head and linear skip are widened to H * Q outputs, read as Q
@@ -53,8 +54,3 @@ class ForecastNetwork(nn.Module):
             return y[:, 0, :, None]
         return torch.sort(y, dim=1).values.permute(0, 2, 1)[:, :, None, :]
 
-
-def pinball_loss(prediction: torch.Tensor, target: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
-    """Mean pinball (quantile) loss of prediction (..., Q) against target (...) at ``levels`` (Q,)."""
-    error = target.unsqueeze(-1) - prediction
-    return torch.maximum(levels * error, (levels - 1.0) * error).mean()

@@ -1,0 +1,105 @@
+"""One benchmark run end to end: data -> network -> the training core -> best-validation weights
+-> metrics on every test window -> a run directory (see :mod:`xlstm_ts.pipeline.run_dir`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+from torch import nn
+
+from xlstm_ts.data.datamodule import ForecastDataModule
+from xlstm_ts.models.registry import build_network, is_trainable
+from xlstm_ts.pipeline.run_config import RunConfig
+from xlstm_ts.pipeline.run_dir import default_output_dir, output_channels, write_run
+from xlstm_ts.training.evaluate import drop_last_metrics, error_metrics, predict_windows
+from xlstm_ts.training.trainer import Progress, train_network
+
+__all__ = ["FitResult", "build_run", "fit_run", "write_run", "default_output_dir"]
+
+
+@dataclass
+class FitResult:
+    """What a run produced (on the global-zero process; other DDP ranks get None from `fit_run`)."""
+
+    metrics: dict[str, Any]
+    """test_mse, test_mae (scaled), *_original (data units), val_mse, epochs, train_seconds, n_parameters, ..."""
+    network: nn.Module
+    """The network with the best-validation weights, in eval mode."""
+    data: ForecastDataModule
+    """The data module (scaler, splits)."""
+    output_dir: Path | None
+    """Where the run was written, if anywhere."""
+
+
+def build_run(config: RunConfig) -> tuple[ForecastDataModule, nn.Module]:
+    """The prepared data module and a freshly initialized network for `config` (seeds first)."""
+    pl.seed_everything(config.train.seed, workers=True, verbose=False)
+    data = ForecastDataModule(config.data)
+    data.prepare_data()
+    data.setup("fit")
+    network_values = config.network_config().to_dict()
+    _, network = build_network(config.model, network_values, data.n_channels_in, output_channels(config, data))
+    return data, network
+
+
+def fit_run(
+    config: RunConfig,
+    output_dir: str | Path | None = None,
+    *,
+    progress: bool = True,
+    callbacks: list[pl.Callback] | None = None,
+    quiet: bool = False,
+) -> FitResult | None:
+    """Train, select on validation, evaluate every test window, and write the run directory.
+
+    Args:
+        config: the run.
+        output_dir: where to write config.yaml, metrics.json, model.safetensors, model.json
+            (None: write nothing).
+        progress: show Lightning's progress bar (epoch, step, losses, time left).
+        callbacks: extra Lightning callbacks (e.g. a pruning callback).
+        quiet: silence Lightning's informational logging (and, without progress, the per-epoch
+            lines) for this run; the process-wide settings are restored afterwards.
+    Returns:
+        The result on the global-zero process, None on the other DDP processes.
+    """
+    data, network = build_run(config)
+    mode: Progress = "bar" if progress else ("none" if quiet else "epochs")
+    outcome = train_network(
+        network,
+        data.train_dataloader(),
+        data.val_dataloader(),
+        config.train,
+        callbacks=callbacks or (),
+        progress=mode,
+        verbose_logs=not quiet,
+        sanity_check=True,
+    )
+    if not outcome.is_global_zero:
+        return None
+    network = outcome.network
+    scaler = data.scaler
+    val_pred, val_true = predict_windows(network, data.val_dataloader())
+    test_pred, test_true = predict_windows(network, data.test_dataloader())
+    metrics: dict[str, Any] = {
+        **error_metrics(test_pred, test_true, scaler, output_channels(config, data), prefix="test"),
+        "val_mse": error_metrics(val_pred, val_true, prefix="val")["val_mse"],
+        "test_drop_last": drop_last_metrics(test_pred, test_true),
+        "best_epoch": outcome.best_epoch,
+        "epochs": outcome.epochs,
+        "diverged_epoch": outcome.diverged_epoch,
+        "train_seconds": round(outcome.train_seconds, 2),
+        "n_parameters": sum(p.numel() for p in network.parameters()) if is_trainable(network) else 0,
+        "model": config.model,
+        "dataset": data.spec.name,
+        "horizon": config.data.horizon,
+        "lookback": config.data.lookback,
+        "seed": config.train.seed,
+    }
+    out = Path(output_dir) if output_dir is not None else None
+    if out is not None:
+        write_run(out, config, network, data, metrics)
+    return FitResult(metrics, network, data, out)
