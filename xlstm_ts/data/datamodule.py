@@ -12,11 +12,10 @@ from torch.utils.data import DataLoader
 
 from xlstm_ts.data.config import DataConfig
 from xlstm_ts.data.download import resolve_dataset_path
-from xlstm_ts.data.frames import read_benchmark
-from xlstm_ts.data.loading import fit_train_scaler, target_index
+from xlstm_ts.data.loading import fit_train_scaler, read_split_values
 from xlstm_ts.data.registry import DatasetSpec, get_spec
 from xlstm_ts.data.scaling import StandardScaler
-from xlstm_ts.data.splits import SPLIT_NAMES, SplitName, split_borders
+from xlstm_ts.data.splits import SPLIT_NAMES, SplitName
 from xlstm_ts.data.windows import WindowDataset
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -57,17 +56,10 @@ class ForecastDataModule(pl.LightningDataModule):
         """Read, split and scale the data and build the three window datasets (idempotent)."""
         if self._values is not None:
             return
-        config = self.config
-        path = resolve_dataset_path(self._spec, config.data_dir, download=config.download)
-        frame = read_benchmark(self._spec, path)
-        columns = [str(c) for c in frame.columns]
-        if config.features != "M":
-            self._target_index = target_index(columns, config.target)
-        values = frame.to_numpy(dtype=np.float64)
-        borders = split_borders(self._spec.split, len(values), config.lookback, horizon=config.horizon)
+        values, columns, borders, self._target_index = read_split_values(self.config)
         if self._scaler is not None:
             _check_channels(self._scaler, len(columns))
-        elif config.scale:
+        elif self.config.scale:
             self._scaler = fit_train_scaler(values, borders)
         self._values, self._columns, self._borders = values, columns, borders
         self._build_datasets()

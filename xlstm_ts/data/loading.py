@@ -55,6 +55,36 @@ def fit_train_scaler(values: np.ndarray, borders: dict[SplitName, tuple[int, int
     return StandardScaler().fit(values[start:end])
 
 
+class BenchmarkValues(NamedTuple):
+    """A benchmark file read and split by its protocol, before scaling."""
+
+    values: np.ndarray
+    """(N, C) float64 rows of every value column, file order."""
+    columns: list[str]
+    """The C value column names."""
+    borders: dict[SplitName, tuple[int, int]]
+    """Row ranges ``[start, end)`` of train/val/test, val and test including their lookback context."""
+    target_index: int
+    """Position of ``config.target`` among the columns (0 for ``features="M"``)."""
+
+
+def read_split_values(config: DataConfig) -> BenchmarkValues:
+    """Read ``config.dataset`` (downloading it if allowed) and split it by its protocol: the one
+    reading of a benchmark file, shared by :func:`load_splits` and the DataModule.
+
+    Raises:
+        DatasetNotFoundError: the file is not available.
+        ValueError: the lookback/horizon do not fit the split, or the target column is missing.
+    """
+    spec = get_spec(config.dataset)
+    frame = load_frame(config)
+    columns = [str(c) for c in frame.columns]
+    index = target_index(columns, config.target) if config.features != "M" else 0
+    values = frame.to_numpy(dtype=np.float64)
+    borders = split_borders(spec.split, len(values), config.lookback, horizon=config.horizon)
+    return BenchmarkValues(values, columns, borders, index)
+
+
 def load_splits(config: DataConfig) -> SplitArrays:
     """Read ``config.dataset``, split it by its protocol and standardise it with train-row statistics.
 
@@ -66,12 +96,7 @@ def load_splits(config: DataConfig) -> SplitArrays:
         DatasetNotFoundError: the file is not available.
         ValueError: the lookback/horizon do not fit the split, or the target column is missing.
     """
-    spec = get_spec(config.dataset)
-    frame = load_frame(config)
-    if config.features != "M":
-        target_index(frame.columns, config.target)
-    values = frame.to_numpy(dtype=np.float64)
-    borders = split_borders(spec.split, len(values), config.lookback, horizon=config.horizon)
+    values, _, borders, _ = read_split_values(config)
     scaler = fit_train_scaler(values, borders) if config.scale else None
     scaled = (scaler.transform(values) if scaler is not None else values).astype(np.float32)
     train, val, test = (scaled[start:end] for start, end in (borders["train"], borders["val"], borders["test"]))
