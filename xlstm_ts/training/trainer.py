@@ -139,6 +139,8 @@ def train_network(
         trainer_callbacks.append(EpochSummary())
     if early_stopping:
         trainer_callbacks.append(pl.callbacks.EarlyStopping("val_loss", patience=config.patience, mode="min"))
+    # only without validation: an explicit limit is announced in Lightning's logs even when it changes nothing
+    no_validation = {"limit_val_batches": 0} if val_loader is None else {}
     with lightning_output(verbose_logs):
         trainer = pl.Trainer(
             max_epochs=config.max_epochs,
@@ -148,7 +150,6 @@ def train_network(
             precision=config.precision,
             gradient_clip_val=config.gradient_clip or None,
             limit_train_batches=config.limit_train_batches,
-            limit_val_batches=1.0 if val_loader is not None else 0,
             num_sanity_val_steps=2 if sanity_check and val_loader is not None else 0,
             callbacks=trainer_callbacks,
             enable_checkpointing=False,
@@ -156,6 +157,7 @@ def train_network(
             enable_progress_bar=progress == "bar",
             enable_model_summary=verbose_logs,
             deterministic=False,
+            **no_validation,
         )
         trainer.fit(module, train_loader, val_loader)
     if not trainer.is_global_zero:
