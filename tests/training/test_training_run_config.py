@@ -57,3 +57,23 @@ def test_unknown_model_and_sections_raise() -> None:
         RunConfig(data=DataConfig(dataset="ETTh1"), model="arima")
     with pytest.raises(ValueError, match="unknown config section"):
         RunConfig.from_dict({"data": {"dataset": "ETTh1"}, "trainer": {}})
+
+
+@pytest.mark.parametrize(("dataset", "lookback", "season"), [("ETTh1", 336, 24), ("ETTm1", 336, 96), ("Weather", 336, 144), ("ILI", 104, 52)])
+def test_seasonal_naive_takes_the_dataset_season(dataset: str, lookback: int, season: int) -> None:
+    config = RunConfig.from_dict({"model": "seasonal_naive", "data": {"dataset": dataset, "lookback": lookback}})
+    assert config.network_config().season_length == season
+    assert config.to_dict()["network"]["season_length"] == season  # config.yaml reruns the same season
+
+
+def test_seasonal_naive_explicit_season_is_kept() -> None:
+    config = RunConfig.from_dict(
+        {"model": "seasonal_naive", "data": {"dataset": "ETTm1", "lookback": 336}, "network": {"season_length": 24}}
+    )
+    assert config.network_config().season_length == 24
+
+
+def test_seasonal_naive_season_longer_than_lookback_is_refused() -> None:
+    config = RunConfig.from_dict({"model": "seasonal_naive", "data": {"dataset": "Weather", "lookback": 96}})
+    with pytest.raises(ValueError, match="season of 144 steps.*lookback=96"):
+        config.network_config()

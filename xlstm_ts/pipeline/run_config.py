@@ -25,6 +25,13 @@ from xlstm_ts.training.config import TrainConfig
 SECTIONS = ("data", "network", "train")
 
 
+def dataset_season(name: str) -> int:
+    """The main seasonal period (rows) of the benchmark ``name`` (24 for ETTh1, 96 for ETTm1, ...)."""
+    from xlstm_ts.data.registry import get_spec
+
+    return get_spec(name).seasonal_period
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One run: which model, on which data, trained how."""
@@ -55,10 +62,24 @@ class RunConfig:
                 )
 
     def network_config(self) -> Any:
-        """The validated config dataclass of the network (lookback/horizon from data)."""
+        """The validated config dataclass of the network (lookback/horizon from data; a seasonal
+        naive forecast's season from the dataset unless ``network.season_length`` is set).
+
+        Raises:
+            ValueError: the dataset's season does not fit in the lookback of a seasonal naive run.
+        """
         from xlstm_ts.models.registry import config_class
 
         values = {**self.network, "lookback": self.data.lookback, "horizon": self.data.horizon}
+        if self.model == "seasonal_naive" and "season_length" not in self.network:
+            season = dataset_season(self.data.dataset)
+            if season > self.data.lookback:
+                raise ValueError(
+                    f"seasonal_naive on {self.data.dataset} repeats its season of {season} steps, longer than "
+                    f"lookback={self.data.lookback}: raise data.lookback to at least {season} or set "
+                    f"network.season_length"
+                )
+            values["season_length"] = season
         return config_class(self.model).from_dict(values)
 
     def to_dict(self) -> dict[str, Any]:

@@ -136,10 +136,6 @@ class SweepObjective:
         """The run config of ``trial`` (samples its parameters); ValueError if invalid."""
         values = suggest_config(self.model, trial, self.base, self.context, self.fixed)
         values = apply_overrides(values, self.overrides)
-        if self.model == "seasonal_naive" and "season_length" not in self.fixed:
-            lookback = values["data"].get("lookback", 0)
-            if self.context.seasonal_period <= lookback:
-                values["network"] = {**values.get("network", {}), "season_length": self.context.seasonal_period}
         config = RunConfig.from_dict(values)
         check_config(config)
         return config
