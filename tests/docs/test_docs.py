@@ -18,7 +18,7 @@ import matplotlib
 import pytest
 
 from xlstm_ts.cli import build_parser
-from xlstm_ts.cli_reference import render_cli_reference
+from xlstm_ts.cli.reference import render_cli_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -75,5 +75,5 @@ def test_python_blocks_run(page: Path, shared_data_dir: Path, tmp_path: Path, mo
 
 def test_cli_reference_is_current() -> None:
     assert (ROOT / "docs" / "cli.md").read_text() == render_cli_reference(), (
-        "docs/cli.md is stale: run `python -m xlstm_ts.cli_reference docs/cli.md`"
+        "docs/cli.md is stale: run `python -m xlstm_ts.cli.reference docs/cli.md`"
     )

@@ -47,10 +47,12 @@ def test_plot_numpy_model(tiny, wide) -> None:
 
 def test_plot_run_and_cli(etth1_path, tmp_path) -> None:
     from xlstm_ts.data.config import DataConfig
-    from xlstm_ts.plotting import add_plot_parser, plot_run
-    from xlstm_ts.training.config import TrainConfig
-    from xlstm_ts.pipeline.fit import build_run, write_run
+    from xlstm_ts.cli.plot import add_plot_parser
+    from xlstm_ts.pipeline.fit import build_run
+    from xlstm_ts.pipeline.plots import plot_run
     from xlstm_ts.pipeline.run_config import RunConfig
+    from xlstm_ts.pipeline.run_dir import write_run
+    from xlstm_ts.training.config import TrainConfig
 
     config = RunConfig(
         data=DataConfig(dataset="ETTh1", data_dir=str(etth1_path.parent), lookback=48, horizon=12, download=False),

@@ -72,13 +72,13 @@ def sweep_argv(etth1_dir: Path) -> Callable[..., list[str]]:
 
 WORKER_CODE = (
     "import sys, torch; torch.set_num_threads(1); "
-    "from xlstm_ts.tuning import main; raise SystemExit(main(sys.argv[1:]))"
+    "from xlstm_ts.cli import main; raise SystemExit(main(sys.argv[1:]))"
 )
 
 
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start a sweep worker process (`python -c` calling xlstm_ts.tuning.main); all are killed at the end."""
+    """Start a sweep worker process (`python -c` calling xlstm_ts.cli.main); all are killed at the end."""
     started: list[subprocess.Popen] = []
 
     def start(argv: list[str], name: str = "worker") -> subprocess.Popen:

@@ -13,7 +13,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from xlstm_ts.tuning import commands
+from xlstm_ts.cli import main
 from xlstm_ts.tuning.storage import (
     FAIL_REASON_KEY,
     HEARTBEAT_KEY,
@@ -75,13 +75,13 @@ def test_unreachable_database_and_bad_files(tmp_path: Path) -> None:
 
 
 def test_cli_reports_a_bad_storage_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = commands.main(["sweep", "--dataset", "ETTh1", "--trials", "1", "--storage", "mongodb://x/y",
+    code = main(["sweep", "--dataset", "ETTh1", "--trials", "1", "--storage", "mongodb://x/y",
                           "--output-dir", str(tmp_path)])
     assert code == 2
     err = capsys.readouterr().err
     assert "xlstm-ts sweep: error: storage 'mongodb://x/y' has an unsupported scheme 'mongodb'" in err
     assert "Traceback" not in err
-    code = commands.main(["sweep-report", "--study-name", "nothing", "--output-dir", str(tmp_path)])
+    code = main(["sweep-report", "--study-name", "nothing", "--output-dir", str(tmp_path)])
     assert code == 2 and "no journal file" in capsys.readouterr().err
 
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 from optuna.trial import TrialState
 
+from xlstm_ts.cli import main
 from xlstm_ts.pipeline.run_config import RunConfig
-from xlstm_ts.tuning import commands
 from xlstm_ts.tuning.storage import open_storage
 from xlstm_ts.tuning.sweep import make_sampler
 
@@ -29,7 +29,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory, sweep_argv) -> tuple[Path, s
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            code = commands.main(sweep_argv("--baselines", "naive,dlinear", "--study-name", NAME,
+            code = main(sweep_argv("--baselines", "naive,dlinear", "--study-name", NAME,
                                             "--output-dir", str(out), "--seed", "7"))
     finally:
         torch.set_num_threads(threads)
@@ -87,7 +87,7 @@ def test_comparison_table_is_printed(swept: tuple[Path, str]) -> None:
 
 def test_sweep_report_prints_the_table_and_saves_plots(swept: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = swept
-    assert commands.main(["sweep-report", "--study-name", NAME, "--output-dir", str(out)]) == 0
+    assert main(["sweep-report", "--study-name", NAME, "--output-dir", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "test MSE" in printed and "\ndlinear " in printed
     report = out / f"{NAME}-report"
@@ -98,7 +98,8 @@ def test_sweep_report_prints_the_table_and_saves_plots(swept: tuple[Path, str], 
 
 
 def test_rerun_adds_no_trial_and_no_refit(swept: tuple[Path, str], sweep_argv) -> None:
-    from xlstm_ts.tuning.commands import build_parser, settings_from_args
+    from xlstm_ts.cli import build_parser
+    from xlstm_ts.cli.sweep import settings_from_args
     from xlstm_ts.tuning.sweep import run_sweep
 
     out, _ = swept
@@ -113,7 +114,7 @@ def test_rerun_adds_no_trial_and_no_refit(swept: tuple[Path, str], sweep_argv) -
 
 def test_a_study_of_another_sweep_is_refused(swept: tuple[Path, str], sweep_argv, capsys) -> None:
     out, _ = swept
-    code = commands.main(sweep_argv("--study-name", f"{NAME}-dlinear", "--storage", str(out / f"{NAME}.journal"),
+    code = main(sweep_argv("--study-name", f"{NAME}-dlinear", "--storage", str(out / f"{NAME}.journal"),
                                     "--output-dir", str(out)))
     assert code == 2
     assert "belongs to another sweep: model='dlinear' (asked: 'xlstm')" in capsys.readouterr().err

@@ -11,7 +11,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from xlstm_ts.tuning.commands import build_parser, settings_from_args
+from xlstm_ts.cli import build_parser
+from xlstm_ts.cli.sweep import settings_from_args
 from xlstm_ts.tuning.storage import FAIL_REASON_KEY, open_storage
 from xlstm_ts.tuning.sweep import run_sweep
 

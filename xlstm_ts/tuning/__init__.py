@@ -7,7 +7,8 @@ from one laptop process to many machines sharing a database.
 * :mod:`.storage`: storage URLs, heartbeats (dead workers' trials fail), the exact-budget lock.
 * :mod:`.sweep`: the worker loop, the refit of the best config.
 * :mod:`.report`: comparison table, ratio effect, Optuna plots.
-* :mod:`.commands`: ``xlstm-ts sweep`` / ``xlstm-ts sweep-report`` (``add_sweep_parsers``).
+
+The ``xlstm-ts sweep`` / ``xlstm-ts sweep-report`` subcommands are in :mod:`xlstm_ts.cli.sweep`.
 
 See docs/sweeps.md.
 """
@@ -17,9 +18,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from xlstm_ts.tuning.commands import add_sweep_parsers, cmd_sweep, cmd_sweep_report, main
-
-# the rest is imported on first use, so that building the CLI parser stays fast (no torch import)
+# imported on first use, so that `import xlstm_ts.tuning` stays fast (no torch import)
 _LAZY = {
     "SweepError": "objective", "SweepObjective": "objective", "base_values": "objective",
     "OptunaPruning": "pruning", "TrainingDiverged": "pruning",
@@ -37,4 +36,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'xlstm_ts.tuning' has no attribute {name!r}")
 
 
-__all__ = ["add_sweep_parsers", "cmd_sweep", "cmd_sweep_report", "main", *_LAZY]
+__all__ = [*_LAZY]

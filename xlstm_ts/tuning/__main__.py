@@ -1,5 +1,5 @@
-"""``python -m xlstm_ts.tuning sweep|sweep-report ...`` (the same as ``xlstm-ts sweep ...``)."""
+"""``python -m xlstm_ts.tuning sweep|sweep-report ...``: the ``xlstm-ts`` command (:func:`xlstm_ts.cli.main`)."""
 
-from xlstm_ts.tuning.commands import main
+from xlstm_ts.cli import main
 
 raise SystemExit(main())

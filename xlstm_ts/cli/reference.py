@@ -1,6 +1,6 @@
-"""The CLI reference page, generated from the argument parser so it cannot drift.
+"""The CLI reference page (docs/cli.md), generated from the argument parser so it cannot drift.
 
-    python -m xlstm_ts.cli_reference docs/cli.md    # rewrite the page
+    python -m xlstm_ts.cli.reference docs/cli.md    # rewrite the page
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def render_cli_reference() -> str:
         parts = [
             "# Command-line reference",
             "",
-            "Generated from the argument parser by `python -m xlstm_ts.cli_reference docs/cli.md`;",
+            "Generated from the argument parser by `python -m xlstm_ts.cli.reference docs/cli.md`;",
             "a test fails when this page and the parser disagree.",
             "",
             "```text",
@@ -43,6 +43,7 @@ def render_cli_reference() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the page to the path given (argv[0]), or to stdout without one."""
     args = sys.argv[1:] if argv is None else argv
     text = render_cli_reference()
     if args:

@@ -1,8 +1,7 @@
-"""The ``xlstm-ts sweep`` and ``xlstm-ts sweep-report`` subcommands.
+"""The ``sweep`` and ``sweep-report`` subcommands: Optuna sweeps of :mod:`xlstm_ts.tuning`.
 
-``add_sweep_parsers(subparsers)`` registers both on the main CLI's sub-parser object; each sets
-``handler`` to ``cmd_sweep`` / ``cmd_sweep_report`` (``args -> exit code``). :func:`main` runs them
-on their own (``python -m xlstm_ts.tuning sweep ...``).
+:func:`add_sweep_parsers` registers both; :func:`settings_from_args` turns a parsed ``sweep``
+command line into the :class:`~xlstm_ts.tuning.sweep.SweepSettings` that ``run_sweep`` takes.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from xlstm_ts.cli.common import EXIT_INTERRUPTED, add_data_dir
 
 
 def _positive_int(text: str) -> int:
@@ -51,7 +49,7 @@ def add_sweep_parsers(subparsers: Any) -> None:
     sweep.add_argument("--max-epochs", type=_positive_int, help="upper bound on epochs of every trial")
     sweep.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
     sweep.add_argument("--seed", type=int, help="training seed of every trial and sampler seed (default 2021)")
-    sweep.add_argument("--data-dir", help="folder with the benchmark CSVs (searched before $XLSTM_TS_DATA and the cache)")
+    add_data_dir(sweep)
     sweep.add_argument("--output-dir", default="sweeps",
                        help="where the default journal, best.yaml and the refit run go (default sweeps/)")
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -137,6 +135,10 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """``xlstm-ts sweep``: run this worker's share of the trials, refit, print the comparison.
+
+    Ctrl-C or SIGTERM marks the running trial failed and exits with EXIT_INTERRUPTED (130).
+    """
     import optuna
 
     from xlstm_ts.tuning.report import format_report
@@ -169,11 +171,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep_report(args: argparse.Namespace) -> int:
-    from xlstm_ts.tuning.report import write_report
-    from xlstm_ts.tuning.storage import open_storage
-
+    """``xlstm-ts sweep-report``: print the comparison table, write the report and the plots."""
     from xlstm_ts.tuning.objective import SweepError
-    from xlstm_ts.tuning.storage import parse_storage_url
+    from xlstm_ts.tuning.report import write_report
+    from xlstm_ts.tuning.storage import open_storage, parse_storage_url
 
     url = args.storage or str(Path(args.output_dir) / f"{args.study_name}.journal")
     spec = parse_storage_url(url)
@@ -186,24 +187,3 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
     print(text)
     print(f"\nwritten to {out_dir}: " + ", ".join(p.name for p in written))
     return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser with just the two sweep commands."""
-    parser = argparse.ArgumentParser(prog="xlstm-ts", description="xLSTM-TS hyper-parameter sweeps")
-    add_sweep_parsers(parser.add_subparsers(dest="command", metavar="COMMAND"))
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``sweep`` / ``sweep-report`` (same error handling as ``xlstm-ts``)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    try:
-        return args.handler(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"xlstm-ts {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE

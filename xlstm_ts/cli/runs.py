@@ -1,0 +1,165 @@
+"""The ``fit``, ``evaluate`` and ``predict`` subcommands: one run directory each.
+
+The work is in :mod:`xlstm_ts.pipeline` (:func:`~xlstm_ts.pipeline.fit.fit_run`,
+:func:`~xlstm_ts.pipeline.evaluate.evaluate_run`, :func:`~xlstm_ts.pipeline.predict.predict_run`);
+the handlers turn flags into arguments, read and write the files, and print.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from xlstm_ts.cli.common import CLIError, add_data_dir
+
+
+def add_run_parsers(subparsers: Any) -> None:
+    """Register ``fit``, ``evaluate`` and ``predict`` on ``subparsers`` (from ``add_subparsers``)."""
+    fit = subparsers.add_parser("fit", help="train a forecaster on a benchmark and report test metrics")
+    fit.add_argument("--dataset", help="benchmark name, e.g. ETTh1 (see `xlstm-ts datasets`)")
+    fit.add_argument("--model", help="network: xlstm (default) or a baseline (naive, dlinear, patchtst, ...)")
+    fit.add_argument("--horizon", type=int, help="forecast length (default 96; ILI 24)")
+    fit.add_argument("--lookback", type=int, help="input window length (default: the dataset's, 336; ILI 104)")
+    fit.add_argument("--config", help="YAML run config (sections model/data/network/train), e.g. from experiments/configs")
+    fit.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a setting: section.field=value or a unique field name (repeatable)",
+    )
+    fit.add_argument("--max-epochs", type=int, help="upper bound on epochs")
+    fit.add_argument("--seed", type=int, help="random seed")
+    fit.add_argument("--output-dir", help="run directory (default runs/<dataset>-<horizon>-<timestamp>/)")
+    add_data_dir(fit)
+    fit.add_argument("--accelerator", help="Lightning accelerator: cpu, gpu, auto")
+    fit.add_argument("--devices", help="number of devices / processes (DDP: one per device)")
+    fit.add_argument("--strategy", help="Lightning strategy, e.g. ddp")
+    fit.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a progress bar (for logs)")
+    fit.add_argument("--quiet", action="store_true", help="no progress output, only the final table")
+    fit.set_defaults(handler=cmd_fit)
+
+    evaluate = subparsers.add_parser("evaluate", help="recompute the test metrics of a run directory from its saved model")
+    evaluate.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
+    add_data_dir(evaluate)
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = subparsers.add_parser("predict", help="forecast the horizon after the end of a CSV with a saved model")
+    predict.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
+    predict.add_argument("--input", required=True, help="CSV with a date column and the model's channels")
+    predict.add_argument("--output", required=True, help="CSV to write: date + forecast columns")
+    predict.set_defaults(handler=cmd_predict)
+
+
+# --------------------------------------------------------------------------- fit
+def run_config_from_args(args: argparse.Namespace) -> Any:
+    """Merge --config, the dedicated flags and --set overrides into a RunConfig."""
+    from xlstm_ts.data.registry import get_spec
+    from xlstm_ts.pipeline.run_config import RunConfig, apply_overrides
+
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise CLIError(f"--config {path}: file not found")
+        values = RunConfig.from_yaml(path).to_dict()
+    else:
+        values = {"model": "xlstm", "data": {}, "network": {}, "train": {}}
+    if args.model:
+        values["model"] = args.model
+    data = values.setdefault("data", {})
+    if args.dataset:
+        data["dataset"] = args.dataset
+    if not data.get("dataset"):
+        raise CLIError("give --dataset NAME (see `xlstm-ts datasets`) or a --config with data.dataset")
+    spec = get_spec(data["dataset"])
+    if not args.config:
+        data["lookback"] = spec.default_lookback
+        data["horizon"] = spec.horizons[0]
+    for flag, key in (("horizon", "horizon"), ("lookback", "lookback"), ("data_dir", "data_dir")):
+        if getattr(args, flag) is not None:
+            data[key] = getattr(args, flag)
+    train = values.setdefault("train", {})
+    for flag in ("max_epochs", "seed", "accelerator", "strategy"):
+        if getattr(args, flag) is not None:
+            train[flag] = getattr(args, flag)
+    if args.devices is not None:
+        train["devices"] = int(args.devices) if args.devices.isdigit() else args.devices
+    if values.get("network"):
+        values["network"] = {k: v for k, v in values["network"].items() if k not in ("lookback", "horizon")}
+    values = apply_overrides(values, args.set)
+    return RunConfig.from_dict(values)
+
+
+def format_metrics_table(metrics: dict[str, Any]) -> str:
+    """The short table printed after a run."""
+    rows = [
+        ("test MSE (scaled)", metrics.get("test_mse")),
+        ("test MAE (scaled)", metrics.get("test_mae")),
+        ("test MSE (original units)", metrics.get("test_mse_original")),
+        ("test MAE (original units)", metrics.get("test_mae_original")),
+        ("validation MSE", metrics.get("val_mse")),
+        ("test windows", metrics.get("test_windows")),
+        ("epochs (best)", f"{metrics.get('epochs')} "
+                          f"({'untrained weights' if metrics.get('best_epoch') == -1 else metrics.get('best_epoch')})"),
+        ("train seconds", metrics.get("train_seconds")),
+        ("parameters", metrics.get("n_parameters")),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = []
+    for name, value in rows:
+        if value is None:
+            continue
+        text = f"{value:.4f}" if isinstance(value, float) and name != "train seconds" else str(value)
+        lines.append(f"  {name:<{width}}  {text}")
+    return "\n".join(lines)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """``xlstm-ts fit``: train, write the run directory, print the metrics table."""
+    from xlstm_ts.pipeline.fit import fit_run
+    from xlstm_ts.pipeline.run_dir import default_output_dir
+
+    config = run_config_from_args(args)
+    output_dir = Path(args.output_dir) if args.output_dir else default_output_dir(config)
+    result = fit_run(config, output_dir, progress=not (args.quiet or args.no_progress), quiet=args.quiet)
+    if result is None:  # a non-zero DDP rank
+        return 0
+    print(f"\n{config.model} on {result.metrics['dataset']}, horizon {config.data.horizon}, "
+          f"lookback {config.data.lookback}: every test window")
+    print(format_metrics_table(result.metrics))
+    print(f"  written to {output_dir}")
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``xlstm-ts evaluate``: the recomputed test metrics beside those in metrics.json."""
+    from xlstm_ts.data.registry import get_spec
+    from xlstm_ts.pipeline.evaluate import evaluate_run
+
+    run, metrics = evaluate_run(args.run_dir, args.data_dir)
+    config, saved = run.config, run.metrics
+    print(f"{config.model} on {get_spec(config.data.dataset).name}, horizon {config.data.horizon}: "
+          f"recomputed from {run.path}")
+    for key, value in metrics.items():
+        note = ""
+        if key in saved and isinstance(value, float):
+            note = "  (matches metrics.json)" if abs(saved[key] - value) <= 1e-6 * max(1.0, abs(value)) else f"  (metrics.json: {saved[key]:.6f})"
+        print(f"  {key:<20} {value:.6f}{note}" if isinstance(value, float) else f"  {key:<20} {value}")
+    return 0
+
+
+# --------------------------------------------------------------------------- predict
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``xlstm-ts predict``: read the CSV, forecast the next horizon, write the CSV."""
+    import pandas as pd
+
+    from xlstm_ts.pipeline.predict import predict_run
+    from xlstm_ts.pipeline.run_dir import open_run
+
+    run = open_run(args.run_dir)
+    frame = pd.read_csv(args.input)
+    forecast = predict_run(run, frame, source=str(args.input))
+    forecast.to_csv(args.output, index=False)
+    dates = forecast["date"]
+    print(f"wrote {len(forecast)} steps ({dates.iloc[0]} .. {dates.iloc[-1]}, step {forecast.attrs['freq']}) "
+          f"to {args.output}")
+    return 0

@@ -1,0 +1,32 @@
+"""Recompute the test metrics of a saved run directory (``xlstm-ts evaluate``).
+
+The run is opened with :func:`~xlstm_ts.pipeline.run_dir.open_run`; its benchmark data is re-read
+and scaled with the saved training statistics, and its network forecasts every test window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from xlstm_ts.pipeline.run_dir import OpenedRun, open_run
+from xlstm_ts.training.evaluate import error_metrics, predict_windows
+
+
+def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> tuple[OpenedRun, dict[str, Any]]:
+    """The run directory read back and its test metrics recomputed from the saved network.
+
+    Args:
+        run_dir: a directory written by ``xlstm-ts fit``.
+        data_dir: folder of the benchmark CSVs, if not where the run found them.
+    Returns:
+        The opened run (its ``metrics`` are the saved metrics.json, to compare with) and the
+        recomputed ``test_*`` metrics (scaled and in the data's units, as ``fit_run`` reports them).
+    Raises:
+        RunDirectoryError: ``run_dir`` has no config.yaml.
+    """
+    run = open_run(run_dir)
+    data = run.data(data_dir)
+    prediction, target = predict_windows(run.network, data.test_dataloader())
+    metrics = error_metrics(prediction, target, data.scaler, run.description.get("output_channels"), prefix="test")
+    return run, metrics
