@@ -133,8 +133,13 @@ def test_nan_target_raises_with_count_and_first_position(tiny, wide) -> None:
 @pytest.mark.parametrize("policy", ["interpolate", "ffill"])
 def test_nan_target_filled_when_asked(tiny, wide, policy) -> None:
     holes = wide.copy()
-    holes.loc[[0, 30, 31], "b"] = np.nan
+    holes.loc[[30, 31], "b"] = np.nan
     model = tiny(fill_missing=policy).fit(holes)
+    assert np.isfinite(model.predict()[["a", "b"]].to_numpy()).all()
+    holes.loc[0, "b"] = np.nan  # a leading gap is not filled (that would invent history) unless dropped
+    with pytest.raises(ValueError, match="starts with 1 step"):
+        tiny(fill_missing=policy).fit(holes)
+    model = tiny(fill_missing=policy, leading_missing="drop").fit(holes)
     assert np.isfinite(model.predict()[["a", "b"]].to_numpy()).all()
 
 

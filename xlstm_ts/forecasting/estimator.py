@@ -96,6 +96,10 @@ class XLSTMForecaster(BaseEstimator):
         What to do with NaN values (and time steps absent from the grid of a given ``freq``):
         raise an error with their count and first position, interpolate linearly in time, or carry
         the last value forward. Infinite values always raise.
+    leading_missing : {"raise", "drop"}, default="raise"
+        A series that starts with missing values (e.g. a wide-frame column that begins later than
+        the others) is never back-filled, which would invent history: "raise" makes it an error
+        when ``fill_missing`` would fill it, "drop" starts that series at its first complete row.
     embedding_dim, num_blocks, num_heads, ratio, token_axis, patch_len, patch_stride, dropout
         Network settings (see :class:`xlstm_ts.models.XLSTMForecastConfig`): width, number of
         blocks, heads, mLSTM:sLSTM ratio "a:b", "patch" (patches as tokens, channel-independent) or
@@ -169,6 +173,7 @@ class XLSTMForecaster(BaseEstimator):
         time_col: str = "ds",
         target_col: str = "y",
         fill_missing: str = "raise",
+        leading_missing: str = "raise",
         embedding_dim: int = 16,
         num_blocks: int = 2,
         num_heads: int = 2,
@@ -201,6 +206,7 @@ class XLSTMForecaster(BaseEstimator):
         self.time_col = time_col
         self.target_col = target_col
         self.fill_missing = fill_missing
+        self.leading_missing = leading_missing
         self.embedding_dim = embedding_dim
         self.num_blocks = num_blocks
         self.num_heads = num_heads
@@ -245,11 +251,18 @@ class XLSTMForecaster(BaseEstimator):
         series = frames.extract_series(frame, layout, "fit(df)")
         freq = frames.infer_frequency(series, self.freq, layout.time_kind)
         series = [frames.regularize(s, freq, layout.time_kind) for s in series]
-        series = [frames.fill_missing_values(s, self.fill_missing, "fit(df)", layout) for s in series]
+        series = [frames.fill_missing_values(s, self.fill_missing, "fit(df)", layout, self.leading_missing) for s in series]
         season = frames.season_length(freq, layout.time_kind)
         lookback = self._resolve_lookback(series, freq, season)
         levels = trained_levels(self.quantiles)
         n_cov = len(layout.covariates)
+        if n_cov and lookback < self.horizon:
+            raise ValueError(
+                f"future covariates need lookback >= horizon: the window of lookback={lookback} steps carries the "
+                f"covariates of the forecast's steps, so with horizon={self.horizon} the first "
+                f"{self.horizon - lookback} forecast step(s) would never see theirs. Pass lookback={self.horizon} "
+                f"or more (the series need at least lookback + horizon = {2 * self.horizon} steps), or a shorter horizon"
+            )
         model_config = self._model_config(lookback, n_cov, levels)  # invalid settings fail before training
 
         data = prepare(series, lookback, self.horizon, self.validation_size)
@@ -580,6 +593,10 @@ class XLSTMForecaster(BaseEstimator):
             raise ValueError(f"verbose must be an integer (0, 1 or 2); got {self.verbose!r}")
         if self.fill_missing not in frames.MISSING_POLICIES:
             raise ValueError(f"fill_missing must be one of {frames.MISSING_POLICIES}; got {self.fill_missing!r}")
+        if self.leading_missing not in frames.LEADING_POLICIES:
+            raise ValueError(
+                f"leading_missing must be one of {frames.LEADING_POLICIES}; got {self.leading_missing!r}"
+            )
         if self.loss not in ("mse", "mae"):
             raise ValueError(f"loss must be 'mse' or 'mae'; got {self.loss!r}")
         if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
@@ -721,7 +738,7 @@ class XLSTMForecaster(BaseEstimator):
                         f"{what}: series {s.id!r} has frequency {inferred!r}, the model was trained on {self.freq_!r}"
                     )
         series = [frames.regularize(s, self.freq_, layout.time_kind) for s in series]
-        series = [frames.fill_missing_values(s, self.fill_missing, what, layout) for s in series]
+        series = [frames.fill_missing_values(s, self.fill_missing, what, layout, self.leading_missing) for s in series]
         for s in series:
             if len(s) < self.lookback_:
                 raise ValueError(

@@ -44,7 +44,13 @@ from xlstm_ts.forecasting.frames.layout import (
     detect_layout,
     extract_series,
 )
-from xlstm_ts.forecasting.frames.missing import MISSING_POLICIES, _column_name, _position, fill_missing_values
+from xlstm_ts.forecasting.frames.missing import (
+    LEADING_POLICIES,
+    MISSING_POLICIES,
+    _column_name,
+    _position,
+    fill_missing_values,
+)
 from xlstm_ts.forecasting.frames.outputs import _restore_time, build_output, quantile_column, read_forecast
 from xlstm_ts.forecasting.frames.time_axis import (
     _alias_of,
@@ -77,6 +83,7 @@ __all__ = [
     "season_length",
     "rule_code",
     "to_offset",
+    "LEADING_POLICIES",
     "MISSING_POLICIES",
     "fill_missing_values",
     "quantile_column",

@@ -11,17 +11,41 @@ from xlstm_ts.forecasting.frames.layout import FrameLayout, Series
 
 MISSING_POLICIES = ("raise", "interpolate", "ffill")
 """Valid values of ``fill_missing``."""
+LEADING_POLICIES = ("raise", "drop")
+"""Valid values of ``leading_missing``: a series that starts with missing values is an error, or
+starts at its first complete row."""
 
 
 # --------------------------------------------------------------------------- missing values
-def fill_missing_values(series: Series, policy: str, what: str, layout: FrameLayout) -> Series:
+def fill_missing_values(
+    series: Series, policy: str, what: str, layout: FrameLayout, leading: str = "raise"
+) -> Series:
     """Apply the missing-value policy to the target and covariates of one series.
 
     "raise": any NaN (or a step absent from the time grid) is an error with the count and the first
-    position; "interpolate": linear in time, the edges take the nearest value; "ffill": carry the last
-    value forward, a leading gap takes the first value. Infinite values are always an error.
+    position; "interpolate": linear in time, a trailing gap takes the last value; "ffill": carry the
+    last value forward. Infinite values are always an error.
+
+    A leading gap (missing values before the first complete row) is never filled -- that would
+    invent history: with ``leading="raise"`` and a filling policy it is an error that says how many
+    steps and where the data starts; ``leading="drop"`` starts the series at its first complete row.
     """
     values = np.column_stack([series.target, series.covariates])
+    gap = _leading_gap(values)
+    if gap and gap < len(values):
+        if leading == "drop":
+            series = Series(
+                series.id, series.time[gap:], series.target[gap:], series.covariates[gap:], series.rows[gap:]
+            )
+            values = values[gap:]
+        elif policy != "raise":
+            col = int(np.flatnonzero(np.isnan(values[:gap]).any(axis=0))[0])
+            raise ValueError(
+                f"series {series.id!r} in {what} starts with {gap} step(s) with missing values (column "
+                f"{_column_name(col, layout, series)!r}, from time {series.time[0]}; the first complete row is "
+                f"{_position(series, gap)}): fill_missing={policy!r} would invent that history. Drop those rows, "
+                f"or pass leading_missing='drop' to start the series at its first complete row"
+            )
     if np.isinf(values).any():
         row, col = (int(v[0]) for v in np.nonzero(np.isinf(values)))
         raise ValueError(
@@ -42,9 +66,9 @@ def fill_missing_values(series: Series, policy: str, what: str, layout: FrameLay
         )
     filled = pd.DataFrame(values)
     if policy == "interpolate":
-        filled = filled.interpolate(method="linear", limit_direction="both")
+        filled = filled.interpolate(method="linear", limit_direction="forward")
     else:
-        filled = filled.ffill().bfill()
+        filled = filled.ffill()
     if filled.isna().any().any():
         col = int(np.flatnonzero(filled.isna().any().to_numpy())[0])
         raise ValueError(
@@ -53,6 +77,12 @@ def fill_missing_values(series: Series, policy: str, what: str, layout: FrameLay
         )
     result = filled.to_numpy()
     return Series(series.id, series.time, result[:, 0], result[:, 1:], series.rows)
+
+
+def _leading_gap(values: np.ndarray) -> int:
+    """Rows (n, C) before the first one without NaN (n when every row has one)."""
+    complete = ~np.isnan(values).any(axis=1)
+    return int(np.argmax(complete)) if complete.any() else len(values)
 
 
 def _column_name(col: int, layout: FrameLayout, series: Series) -> Hashable:
