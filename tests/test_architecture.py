@@ -17,6 +17,7 @@ import pytest
 # the top-level sub-package or module name directly under xlstm_ts/. A new top-level name fails
 # test_top_level_name_has_a_floor until it is given a floor here, so every new room is placed on purpose.
 FLOORS: dict[str, int] = {
+    "_lazy": 0,
     "ops": 0,
     "cpu_memory": 0,
     "metrics": 0,

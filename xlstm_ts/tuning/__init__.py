@@ -15,8 +15,8 @@ See docs/sweeps.md.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+
+from xlstm_ts._lazy import lazy_exports
 
 # imported on first use, so that `import xlstm_ts.tuning` stays fast (no torch import)
 _LAZY = {
@@ -30,10 +30,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f"xlstm_ts.tuning.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'xlstm_ts.tuning' has no attribute {name!r}")
-
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [*_LAZY]
