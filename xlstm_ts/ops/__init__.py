@@ -72,7 +72,8 @@ def mlstm(
         eps: added to the normalizer.
 
     Returns:
-        h (B, H, T, Dv), and with return_state also the final (C, n, m).
+        h (B, H, T, Dv), and with return_state also the final (C, n, m). T may be 0 in every form
+        and backend: h (B, H, 0, Dv) and the initial state (a copy) or the empty memory.
     """
     _check_mlstm_shapes(q, k, v, i, f)
     if form not in FORMS:
@@ -160,7 +161,8 @@ def slstm(
         backend: "torch", "triton" or "auto".
 
     Returns:
-        h (B, T, H, Dh), and with return_state also the final (h, c, n, m).
+        h (B, T, H, Dh), and with return_state also the final (h, c, n, m). T may be 0: h
+        (B, 0, H, Dh) and the initial state (a copy) or the empty state.
     """
     _check_slstm_shapes(wx, r, b)
     if initial_state is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import triton
 
+from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_empty_sequence
 from xlstm_ts.ops.state import MLSTMState
 
 from .._utils import check_launchable, dot_precision, next_pow2
@@ -276,18 +277,14 @@ def mlstm_chunkwise(
 
     block_k / block_v override the head-dim tiles (powers of two >= 16).
     """
-    B, H, T, DK = q.shape
+    T, DK = q.shape[2], q.shape[3]
     DV = v.shape[-1]
     C0 = n0 = m0 = None
     if initial_state is not None:
         C0, n0, m0 = initial_state
     check_launchable(mlstm_chunkwise__parallel_fwd_H_kernel, q, k, v, i, f, C0, n0, m0)
-    if T == 0:
-        if initial_state is None:
-            C0 = q.new_zeros(B, H, DK, DV)
-            n0 = q.new_zeros(B, H, DK)
-            m0 = q.new_full((B, H), float("-inf"))
-        return q.new_empty(B, H, 0, DV), MLSTMState(C0, n0, m0)
+    if T == 0:  # nothing to launch; the same result (and autograd graph) as the torch forms
+        return mlstm_empty_sequence(q, k, v, i, f, initial_state)
     tiles = Tiling.pick(kernel_chunk_size(chunk_size, T), DK, DV, block_k, block_v)
     h, C, n, m = MLSTMChunkwiseFunction.apply(q, k, v, i, f, C0, n0, m0, tiles, float(eps))
     return h, MLSTMState(C, n, m)

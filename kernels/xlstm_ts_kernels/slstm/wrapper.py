@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from xlstm_ts.ops.reference.slstm_recurrent import slstm_empty_sequence
 from xlstm_ts.ops.state import SLSTMState
 
 from .._utils import check_launchable, next_pow2
@@ -119,7 +120,7 @@ def slstm(
     wx: (B, T, 4, H, Dh) gate inputs (i, f, z, o); r: (4, H, Dh, Dh); b: (4, H, Dh);
     initial_state: (h, c, n, m), each (B, H, Dh). Returns h (B, T, H, Dh) and the final state.
     """
-    B, T, _, H, DH = wx.shape
+    T, DH = wx.shape[1], wx.shape[-1]
     if DH > MAX_HEAD_DIM:
         raise ValueError(
             f"the fused sLSTM kernel keeps four Dh x Dh weight matrices on chip and supports Dh <= "
@@ -129,11 +130,8 @@ def slstm(
     if initial_state is not None:
         h0, c0, n0, m0 = initial_state
     check_launchable(slstm_recurrent_fwd_kernel, wx, r, b, h0, c0, n0, m0)
-    if T == 0:
-        if initial_state is None:
-            zeros = wx.new_zeros(B, H, DH)
-            return wx.new_empty(B, 0, H, DH), SLSTMState(zeros, zeros, zeros, wx.new_full((B, H, DH), float("-inf")))
-        return wx.new_empty(B, 0, H, DH), SLSTMState(h0, c0, n0, m0)
+    if T == 0:  # nothing to launch; the same result (and autograd graph) as the torch form
+        return slstm_empty_sequence(wx, r, b, initial_state)
     h, hT, cT, nT, mT = SLSTMFunction.apply(wx, r, b, h0, c0, n0, m0)
     return h, SLSTMState(hT, cT, nT, mT)
 

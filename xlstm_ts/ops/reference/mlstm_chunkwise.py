@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from xlstm_ts.ops.reference.mlstm_chunk_output import OutputSaved, chunk_output_backward, chunk_output_forward
 from xlstm_ts.ops.reference.mlstm_chunk_states import StatesSaved, chunk_states_backward, chunk_states_forward
-from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
+from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_empty_sequence, mlstm_zero_state
 from xlstm_ts.ops.state import MLSTMState
 
 
@@ -74,6 +74,8 @@ def mlstm_chunkwise_torch(
     """
     B, H, T, Dqk = q.shape
     Dv = v.shape[-1]
+    if T == 0:  # the same result as every other form, without zero-chunk edge cases
+        return mlstm_empty_sequence(q, k, v, i, f, initial_state)
     if initial_state is None:
         initial_state = mlstm_zero_state(q, v)
     L = max(1, min(chunk_size, T))

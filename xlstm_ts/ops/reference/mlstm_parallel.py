@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from xlstm_ts.ops.reference.numerics import masked_decay, normalizer_floor
 from xlstm_ts.ops.state import MLSTMState
-from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_zero_state
+from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_empty_sequence, mlstm_zero_state
 
 
 def mlstm_parallel_torch(
@@ -32,6 +32,8 @@ def mlstm_parallel_torch(
         h (B, H, T, Dv) and the final state.
     """
     T, Dqk = q.shape[2], q.shape[-1]
+    if T == 0:  # the row maxima below would reduce over nothing
+        return mlstm_empty_sequence(q, k, v, i, f, initial_state)
     C0, n0, m0 = initial_state if initial_state is not None else mlstm_zero_state(q, v)
     k = k * (1.0 / math.sqrt(Dqk))
     log_f_cum = torch.cumsum(F.logsigmoid(f), dim=-1)  # (B, H, T)

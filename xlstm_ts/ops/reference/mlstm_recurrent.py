@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from xlstm_ts.ops.reference.numerics import normalizer_floor
+from xlstm_ts.ops.reference.numerics import graph_anchor, normalizer_floor
 from xlstm_ts.ops.state import MLSTMState
 
 
@@ -27,6 +27,27 @@ def mlstm_zero_state(q: torch.Tensor, v: torch.Tensor) -> MLSTMState:
     n = q.new_zeros(B, H, Dqk)
     m = q.new_full((B, H), float("-inf"))
     return MLSTMState(C, n, m)
+
+
+def mlstm_empty_sequence(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    i: torch.Tensor,
+    f: torch.Tensor,
+    initial_state: MLSTMState | tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, MLSTMState]:
+    """The mLSTM over an empty sequence (T = 0), the one behaviour of every form and backend.
+
+    Nothing is processed: h is (B, H, 0, Dv) and the final state is the state after no step, a copy
+    of `initial_state` (writing into it cannot change the caller's tensors) or the empty memory.
+    Both stay in the autograd graph of the inputs: a backward gives q, k, v, i, f (empty) gradients
+    and passes the final state's gradient through to the initial state unchanged.
+    """
+    anchor = graph_anchor(q, k, v, i, f)
+    state = initial_state if initial_state is not None else mlstm_zero_state(q, v)
+    h = q.new_zeros(q.shape[0], q.shape[1], 0, v.shape[-1]) + anchor.to(q.dtype)
+    return h, MLSTMState(*(x + anchor.to(x.dtype) for x in state))
 
 
 def mlstm_step_torch(
@@ -71,6 +92,8 @@ def mlstm_recurrent_torch(
     eps: float = 1e-6,
 ) -> tuple[torch.Tensor, MLSTMState]:
     """The mLSTM as a loop of :func:`mlstm_step_torch` over time. Returns h (B, H, T, Dv), final state."""
+    if q.shape[2] == 0:
+        return mlstm_empty_sequence(q, k, v, i, f, initial_state)
     state = initial_state
     outputs = []
     # unbind once: indexing per step would make autograd write a full-size zero gradient per step

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from xlstm_ts.ops.reference.numerics import graph_anchor
 from xlstm_ts.ops.state import SLSTMState
 
 
@@ -17,6 +18,24 @@ def slstm_zero_state(wx: torch.Tensor) -> SLSTMState:
     B, H, Dh = wx.shape[0], wx.shape[-2], wx.shape[-1]
     zeros = wx.new_zeros(B, H, Dh)
     return SLSTMState(zeros, zeros, zeros, wx.new_full((B, H, Dh), float("-inf")))
+
+
+def slstm_empty_sequence(
+    wx: torch.Tensor,
+    r: torch.Tensor,
+    b: torch.Tensor,
+    initial_state: SLSTMState | tuple[torch.Tensor, ...] | None = None,
+) -> tuple[torch.Tensor, SLSTMState]:
+    """The sLSTM over an empty sequence (T = 0), the one behaviour of every backend.
+
+    h is (B, 0, H, Dh) and the final state a copy of `initial_state` (writing into it cannot change
+    the caller's tensors) or the empty state. Both stay in the autograd graph: wx gets an empty
+    gradient, r and b zero ones, and the final state's gradient reaches the initial state unchanged.
+    """
+    anchor = graph_anchor(wx, r, b)
+    state = initial_state if initial_state is not None else slstm_zero_state(wx)
+    h = wx.new_zeros(wx.shape[0], 0, wx.shape[-2], wx.shape[-1]) + anchor.to(wx.dtype)
+    return h, SLSTMState(*(x + anchor.to(x.dtype) for x in state))
 
 
 def dense_recurrent_weight(r: torch.Tensor) -> torch.Tensor:
@@ -61,6 +80,8 @@ def slstm_recurrent_torch(
     initial_state: SLSTMState | None = None,
 ) -> tuple[torch.Tensor, SLSTMState]:
     """sLSTM over a sequence. Returns h (B, T, H, Dh) and the final state."""
+    if wx.shape[1] == 0:
+        return slstm_empty_sequence(wx, r, b, initial_state)
     state = initial_state if initial_state is not None else slstm_zero_state(wx)
     B, T, G, H, Dh = wx.shape
     recurrent = dense_recurrent_weight(r)  # (H*Dh, 4*H*Dh)
