@@ -62,8 +62,22 @@ class Graph:
     packages: set[str] = field(default_factory=set)  # folders, namespace ones included
     imports: dict[str, list[Import]] = field(default_factory=dict)
     trainer_calls: list[str] = field(default_factory=list)  # "path:line"
+    unpickling_calls: list[str] = field(default_factory=list)  # "path:line: call"
     parse_errors: list[str] = field(default_factory=list)
     shadowed: list[str] = field(default_factory=list)  # x.py next to x/__init__.py
+
+
+def _is_unpickling(node: ast.Call) -> bool:
+    """torch.load, pickle/joblib/dill load(s), pandas read_pickle, or numpy load with allow_pickle=True."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
+    if name in ("load", "loads") and owner in ("torch", "pickle", "cPickle", "joblib", "dill"):
+        return True
+    if name in ("read_pickle", "Unpickler"):
+        return True
+    allow = [k for k in node.keywords if k.arg == "allow_pickle"]
+    return bool(allow) and not (isinstance(allow[0].value, ast.Constant) and allow[0].value.value is False)
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -126,6 +140,8 @@ class _Collector(ast.NodeVisitor):
             isinstance(func, ast.Attribute) and func.attr == "Trainer"
         ):
             self.graph.trainer_calls.append(f"{self.shown}:{node.lineno}")
+        if _is_unpickling(node):
+            self.graph.unpickling_calls.append(f"{self.shown}:{node.lineno}: {ast.unparse(node)[:80]}")
         self.generic_visit(node)
 
 
@@ -295,6 +311,18 @@ def test_no_import_cycles() -> None:
 def test_exactly_one_trainer_construction() -> None:
     calls = GRAPH.trainer_calls
     assert len(calls) == 1, f"{len(calls)} Trainer(...) calls, expected exactly 1:\n" + "\n".join(calls)
+
+
+def test_nothing_is_unpickled() -> None:
+    """Models and data state load from safetensors and JSON only: no torch.load, pickle, read_pickle."""
+    assert not GRAPH.unpickling_calls, "\n".join(GRAPH.unpickling_calls)
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if top_name(GRAPH, m) == "data"])
+def test_data_does_not_import_lightning(module: str) -> None:
+    """The benchmark data module is a plain class: its state never rides in a Lightning checkpoint."""
+    problems = lightning_imports(GRAPH, module)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("module", FORECASTING)

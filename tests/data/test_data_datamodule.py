@@ -133,7 +133,7 @@ def test_state_dict_round_trip_restores_the_scaler(shared_data_dir: Path) -> Non
     np.testing.assert_allclose(before_setup.scaler.mean_, dm.scaler.mean_ + 1.0)  # type: ignore[union-attr]
 
     after_setup = make_dm(shared_data_dir, "ILI", lookback=104, horizon=24)
-    after_setup.load_state_dict(state)  # Lightning restores state after setup(): the data is rescaled
+    after_setup.load_state_dict(state)  # restored after setup(): the data is rescaled
     x_old, x_new = dm.dataset("test")[0][0], after_setup.dataset("test")[0][0]
     std = torch.tensor(dm.scaler.std_, dtype=torch.float32)  # type: ignore[union-attr]
     torch.testing.assert_close(x_new, x_old - 1.0 / std)
@@ -144,49 +144,11 @@ def test_state_dict_round_trip_restores_the_scaler(shared_data_dir: Path) -> Non
         after_setup.load_state_dict(state)
 
 
-class _Linear(pl.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = torch.nn.Linear(104, 24)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x.transpose(1, 2)).transpose(1, 2)
-
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        return torch.nn.functional.mse_loss(self(x), y)
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        x, y = batch
-        self.log("val_loss", torch.nn.functional.mse_loss(self(x), y))
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.01)
-
-
-@pytest.mark.filterwarnings("ignore:.*LeafSpec.*")
-def test_lightning_checkpoint_restores_the_scaler(shared_data_dir: Path, tmp_path: Path) -> None:
-    config = DataConfig(dataset="ILI", data_dir=str(shared_data_dir), lookback=104, horizon=24, download=False)
-    options = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
-    dm = ForecastDataModule(config)
-    trainer = pl.Trainer(max_steps=1, limit_val_batches=1, accelerator="cpu", default_root_dir=tmp_path, **options)
-    trainer.fit(_Linear(), datamodule=dm)
-    ckpt = tmp_path / "model.ckpt"
-    trainer.save_checkpoint(ckpt)
-
-    checkpoint = torch.load(ckpt, weights_only=False)
-    stored = checkpoint["ForecastDataModule"]["scaler"]
-    np.testing.assert_allclose(stored["mean"], dm.scaler.mean_)  # type: ignore[union-attr]
-    stored["mean"] = [m + 2.0 for m in stored["mean"]]  # make a restore observable
-    torch.save(checkpoint, ckpt)
-
-    fresh = ForecastDataModule(config)
-    pl.Trainer(accelerator="cpu", limit_val_batches=1, default_root_dir=tmp_path, **options).validate(
-        _Linear(), datamodule=fresh, ckpt_path=ckpt, verbose=False
-    )
-    np.testing.assert_allclose(fresh.scaler.mean_, dm.scaler.mean_ + 2.0)  # type: ignore[union-attr]
-    std = torch.tensor(dm.scaler.std_, dtype=torch.float32)  # type: ignore[union-attr]
-    torch.testing.assert_close(fresh.dataset("val")[0][0], dm.dataset("val")[0][0] - 2.0 / std)
+def test_the_data_module_is_not_a_lightning_datamodule(shared_data_dir: Path) -> None:
+    """Its state never rides in a (pickled) Lightning checkpoint: the scaler travels as JSON in model.json."""
+    dm = make_dm(shared_data_dir, "ILI", lookback=104, horizon=24)
+    assert not isinstance(dm, pl.LightningDataModule)
+    assert not hasattr(dm, "on_save_checkpoint")
 
 
 def test_load_splits_without_lightning(shared_data_dir: Path) -> None:

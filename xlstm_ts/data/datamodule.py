@@ -1,11 +1,15 @@
-"""Lightning DataModule serving the windows of one benchmark dataset."""
+"""The windows of one benchmark dataset and their loaders (a plain class: no Lightning, no checkpoint).
+
+The training core takes its loaders (:func:`xlstm_ts.training.train_network`); the scaler's
+statistics are saved as JSON in a run's ``model.json`` and restored with :meth:`ForecastDataModule.load_state_dict`,
+never through a pickled Lightning checkpoint.
+"""
 
 from __future__ import annotations
 
 import warnings
 from typing import Any, TypeVar
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
@@ -24,20 +28,20 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 T = TypeVar("T")
 
 
-class ForecastDataModule(pl.LightningDataModule):
+class ForecastDataModule:
     """Train/val/test windows of a benchmark, standardised with statistics of the training rows.
 
     Batches are ``(x, y)`` with ``x`` of shape (B, L, C_in) and ``y`` of shape (B, H, C_out).
     The training loader shuffles; the validation, test and predict loaders keep order and never
-    drop a window. The scaler statistics travel in :meth:`state_dict`, so a Lightning checkpoint
-    restores them (a restored scaler replaces the one fitted in :meth:`setup`).
+    drop a window. The scaler statistics travel as JSON in :meth:`state_dict` (a run directory keeps
+    them in model.json); :meth:`load_state_dict` restores them and replaces the scaler fitted in
+    :meth:`setup`.
 
     Args:
         config: dataset, window and loader settings.
     """
 
     def __init__(self, config: DataConfig) -> None:
-        super().__init__()
         self.config = config
         self._spec = get_spec(config.dataset)
         self._values: np.ndarray | None = None
@@ -47,9 +51,9 @@ class ForecastDataModule(pl.LightningDataModule):
         self._scaler: StandardScaler | None = None
         self._datasets: dict[SplitName, WindowDataset] = {}
 
-    # ------------------------------------------------------------------ Lightning hooks
+    # ------------------------------------------------------------------ data and loaders
     def prepare_data(self) -> None:
-        """Locate the file, downloading it into the user cache if allowed (runs on one process)."""
+        """Locate the file, downloading it into the user cache if allowed."""
         resolve_dataset_path(self._spec, self.config.data_dir, download=self.config.download)
 
     def setup(self, stage: str | None = None) -> None:
