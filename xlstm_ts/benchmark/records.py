@@ -8,6 +8,12 @@ them, so `docs/results.md` can be regenerated and audited on any checkout.
 A record counts for the table only while its `config_sha256` equals the hash of the config that
 the repository holds now (the YAML's own values plus the `--set` overrides, without the seed and
 the data folder): a number in the table always reproduces with the config beside it.
+
+Records are the benchmark's resume point, so they are written atomically (:func:`write_text_atomic`:
+a hidden temporary file in the same folder, fsynced, then renamed over the record): a process
+killed at any moment leaves either no record or a complete one, never a truncated file that a
+restart would trust or choke on. A killed write can leave a hidden ``.<name>.json.<random>.tmp``
+behind, which nothing reads (it does not match ``*.json``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import datetime as _dt
 import functools
 import hashlib
 import json
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,16 +106,79 @@ def record_path(records_dir: Path, name: str, reference: bool = False) -> Path:
     return (records_dir / REFERENCE_SUBDIR if reference else records_dir) / f"{name}.json"
 
 
-def write_record(path: Path, record: dict[str, Any]) -> None:
+class RecordError(ValueError):
+    """A record file that is not a JSON object (edited by hand, or written by an older version
+    that did not write atomically); the message names the file."""
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers (and a restart after a kill) see the old file or the
+    new one, never a part: a temporary file in the same folder, flushed and fsynced, then
+    `os.replace`d over `path` (and the folder fsynced, so the rename survives a power loss)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode open() would
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask would, for every thread)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot fsync a folder
+    finally:
+        os.close(descriptor)
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Write `record` to `path` atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text())
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise RecordError(f"{path} is not a valid record ({err}); delete it to run its cell again") from None
+    if not isinstance(record, dict):
+        raise RecordError(f"{path} is not a valid record (not a JSON object); delete it to run its cell again")
+    return record
 
 
 def read_record(path: Path) -> dict[str, Any] | None:
-    """The record at `path`, or None if there is none."""
+    """The record at `path`, or None if there is none (RecordError if the file is not a record)."""
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    return _load(path)
 
 
 def is_current(record: dict[str, Any] | None, values: dict[str, Any]) -> bool:
@@ -117,4 +188,4 @@ def is_current(record: dict[str, Any] | None, values: dict[str, Any]) -> bool:
 
 def load_records(folder: Path) -> list[dict[str, Any]]:
     """Every record directly in `folder` (not its sub-folders), sorted by file name."""
-    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+    return [_load(path) for path in sorted(folder.glob("*.json")) if path.is_file()]

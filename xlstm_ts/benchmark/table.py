@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from xlstm_ts.benchmark.records import REFERENCE_SUBDIR, is_current, load_records
+from xlstm_ts.benchmark.records import REFERENCE_SUBDIR, is_current, load_records, write_text_atomic
 from xlstm_ts.benchmark.runner import TABLE_DATASETS, BenchmarkCell, _cell_values, _reference_values, table_plan
 
 
@@ -278,4 +278,4 @@ def write_results_table(
     reference = collect_reference(records_dir, Path(configs_dir))
     text = render_results(grouped, published, str(configs_dir), planned=planned, reference=reference)
     Path(results_md).parent.mkdir(parents=True, exist_ok=True)
-    Path(results_md).write_text(text)
+    write_text_atomic(Path(results_md), text)

@@ -28,6 +28,12 @@ failed, so every storage gets a heartbeat:
 
 A stale trial gets the user attribute ``fail_reason`` and the state FAIL.
 
+Torn journal lines. A worker killed in the middle of an append to the journal (or one that hits a
+full disk) leaves a last line without its end. Optuna skips such a line when it reads, but the next
+append would be glued to it, and from then on no worker could read the journal. The journal
+backend here (:class:`TornTailSafeJournalFileBackend`) first cuts a torn last line, under the
+journal's lock (no live writer is mid-append then), before each append.
+
 Budget. ``study.optimize`` cannot stop a set of workers at exactly N trials (each counts, then
 asks: two workers can both see N - 1). :func:`budget_lock` gives the sweep loop a lock held from
 the count to the ``ask`` of the next trial: an ``flock`` on ``<file>.sweep-lock`` next to a journal
@@ -53,6 +59,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal._file import get_lock_file
 from optuna.trial import FrozenTrial, TrialState
 
 HEARTBEAT_KEY = "xlstm_ts:heartbeat"
@@ -223,6 +230,57 @@ def _mark_reason(storage: BaseStorage, trial_id: int, reason: str) -> bool:
 
 
 # --------------------------------------------------------------------------- storages
+_RECORD_START = b'{"op_code":'
+"""How every line of an Optuna journal starts (``json.dumps`` of ``{"op_code": ..., ...}``)."""
+
+
+def cut_torn_tail(path: str | Path) -> int:
+    """Remove a last line without its newline that starts like a journal record (an append cut
+    short by a kill or a full disk); returns the number of bytes removed. Call under the journal's
+    lock: a live writer's append in progress looks the same."""
+    with open(path, "r+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return 0
+        end = size  # find the start of the last line, reading backwards
+        while end > 0:
+            start = max(0, end - 65536)
+            handle.seek(start)
+            newline = handle.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+            end = start
+        else:
+            cut = 0
+        handle.seek(cut)
+        tail = handle.read(len(_RECORD_START))
+        if not (tail.startswith(_RECORD_START) or _RECORD_START.startswith(tail)):
+            return 0  # not a torn journal record: leave the file to Optuna's own checks
+        handle.truncate(cut)
+        handle.flush()
+        os.fsync(handle.fileno())
+    warnings.warn(f"{path}: removed a torn last line ({size - cut} bytes) left by a worker killed while "
+                  "writing it; that write had not taken effect", RuntimeWarning, stacklevel=2)
+    return size - cut
+
+
+class TornTailSafeJournalFileBackend(JournalFileBackend):
+    """Optuna's journal file, whose appends first cut a torn last line (see the module docstring)."""
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        with get_lock_file(self._lock):
+            cut_torn_tail(self._file_path)
+            text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+            with open(self._file_path, "ab") as handle:
+                handle.write(text.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+
+
 class JournalHeartbeatStorage(JournalStorage, BaseHeartbeat):
     """A journal storage with a heartbeat, so that Optuna fails the trials of dead workers.
 
@@ -321,6 +379,8 @@ def _check_journal_head(spec: StorageSpec) -> None:
         head = handle.readline(1 << 20)
     if not head.strip():
         return
+    if not head.endswith(b"\n") and (head.startswith(_RECORD_START) or _RECORD_START.startswith(head)):
+        return  # the only line, torn (killed during the first append): cut before the next append
     try:
         record = json.loads(head)
         ok = isinstance(record, dict) and "op_code" in record
@@ -337,7 +397,7 @@ def _open_journal(spec: StorageSpec, interval: int, grace: int | None) -> Journa
         raise StorageError(f"storage {spec.display!r} is a directory; give a file such as {path / 'study.journal'}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        backend = JournalFileBackend(str(path))
+        backend = TornTailSafeJournalFileBackend(str(path))
         with open(path, "ab"):
             pass
     except OSError as err:

@@ -33,6 +33,7 @@ from optuna.exceptions import ExperimentalWarning, UpdateFinishedTrialError
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
 
+from xlstm_ts.benchmark.records import write_text_atomic
 from xlstm_ts.tuning.objective import SweepError, SweepObjective, base_values, overrides_for_model
 from xlstm_ts.tuning.spaces import SpaceContext, ProbeTrial, space_parameters
 from xlstm_ts.tuning.storage import (
@@ -329,7 +330,9 @@ def refit_best(study: optuna.Study, best: FrozenTrial, out_dir: Path, *, data_di
     config = RunConfig.from_dict(values)
     out_dir.mkdir(parents=True, exist_ok=True)
     best_yaml = out_dir / "best.yaml"
-    config.to_yaml(best_yaml)
+    partial = out_dir / f".best.yaml.{os.getpid()}.tmp"  # a worker killed while writing leaves no half best.yaml
+    config.to_yaml(partial)
+    os.replace(partial, best_yaml)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")
@@ -341,9 +344,11 @@ def refit_best(study: optuna.Study, best: FrozenTrial, out_dir: Path, *, data_di
     refit = {"trial": best.number, "trial_val_mse": best.value, "config": config.to_dict(),
              "output_dir": str(out_dir / "refit"), "host": worker_identity()["host"]}
     refit.update({k: _plain(metrics[k]) for k in keep if k in metrics})
-    study.set_user_attr(REFIT_KEY, refit)
-    (out_dir / "summary.json").write_text(json.dumps(
+    # summary.json first (atomically), the study's "refit" last: a worker killed in between leaves the
+    # refit unrecorded, so the next run does it again, rather than a recorded refit without its summary
+    write_text_atomic(out_dir / "summary.json", json.dumps(
         {"study": study.study_name, "best_trial": best.number, "best_params": best.params, **refit}, indent=2) + "\n")
+    study.set_user_attr(REFIT_KEY, refit)
     return refit, best_yaml
 
 
