@@ -13,7 +13,7 @@ import torch
 
 from xlstm_ts.data.config import DataConfig
 from xlstm_ts.data.datamodule import ForecastDataModule
-from xlstm_ts.data.download import DatasetIntegrityWarning, DatasetNotFoundError
+from xlstm_ts.data.download import DatasetIntegrityError, DatasetIntegrityWarning, DatasetNotFoundError
 from xlstm_ts.data.frames import read_benchmark
 from xlstm_ts.data.loading import load_splits
 from xlstm_ts.data.quality import DataQualityWarning
@@ -113,8 +113,11 @@ def test_scaler_uses_train_rows_only(shared_data_dir: Path, tmp_path: Path) -> N
     edited = b",".join([last[0]] + [b"123456.0"] * (len(last) - 1))
     lines[lines.index(b",".join(last))] = edited  # change the final test row
     (tmp_path / "national_illness.csv").write_bytes(b"\r\n".join(lines))
+    with pytest.raises(DatasetIntegrityError, match="is not the canonical national_illness.csv"):
+        make_dm(tmp_path, "ILI", lookback=104, horizon=24)
     with pytest.warns(DatasetIntegrityWarning, match="does not match the canonical national_illness.csv"):
-        changed = make_dm(tmp_path, "ILI", lookback=104, horizon=24)
+        changed = make_dm(tmp_path, "ILI", lookback=104, horizon=24, allow_modified_data=True)
+    assert changed.data_file.modified and not original.data_file.modified
     np.testing.assert_array_equal(changed.scaler.mean_, original.scaler.mean_)  # type: ignore[union-attr]
     np.testing.assert_array_equal(changed.scaler.std_, original.scaler.std_)  # type: ignore[union-attr]
     assert not torch.equal(changed.dataset("test")[-1][1], original.dataset("test")[-1][1])

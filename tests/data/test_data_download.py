@@ -123,23 +123,45 @@ def test_time_series_library_layout_and_file_argument(tmp_path: Path) -> None:
     assert resolve_dataset_path(spec, renamed, download=False) == renamed
 
 
-def test_local_hash_mismatch_warns_but_returns_the_file(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+def test_local_hash_mismatch_is_refused_with_both_hashes_and_the_fixes(tmp_path: Path) -> None:
+    spec = toy_spec()
+    content = CANONICAL + b"2020-01-01 01:00:00,1.0,2.0\n"
+    path = write(tmp_path / "toy.csv", content)
+    with pytest.raises(DatasetIntegrityError) as info:
+        resolve_dataset_path(spec, tmp_path, download=False)
+    message = str(info.value)
+    assert str(path) in message
+    assert hashlib.sha256(content).hexdigest() in message and spec.sha256 in message
+    assert "--allow-modified-data" in message and "allow_modified_data=True" in message
+    assert "--data-dir" in message and "XLSTM_TS_DATA" in message
+    assert f"delete (or move away) {path}" in message and str(default_cache_dir() / "toy.csv") in message
+    assert "may be the wrong one" not in message  # the toy spec counts as checked against its file
+    with pytest.raises(DatasetIntegrityError):  # refused every time, not once
+        resolve_dataset_path(spec, tmp_path, download=False)
+    assert resolve_dataset_path(spec, tmp_path, download=False, verify=False) == path  # listing only
+
+
+def test_local_hash_mismatch_with_allow_modified_warns_and_returns_the_file(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
     spec = toy_spec()
     path = write(tmp_path / "toy.csv", CANONICAL + b"2020-01-01 01:00:00,1.0,2.0\n")
     with pytest.warns(DatasetIntegrityWarning, match="does not match the canonical toy.csv"):
-        assert resolve_dataset_path(spec, tmp_path, download=False) == path
+        assert resolve_dataset_path(spec, tmp_path, download=False, allow_modified=True) == path
     recwarn.clear()
-    assert resolve_dataset_path(spec, tmp_path, download=False) == path  # reported once per file content
+    assert resolve_dataset_path(spec, tmp_path, download=False, allow_modified=True) == path  # once per content
     assert resolve_dataset_path(spec, tmp_path, download=False, verify=False) == path
     assert not [w for w in recwarn if issubclass(w.category, DatasetIntegrityWarning)]
     write(path, CANONICAL + b"2020-01-01 02:00:00,1.0,2.0\n")
     with pytest.warns(DatasetIntegrityWarning):  # new content, new warning
-        resolve_dataset_path(spec, tmp_path, download=False)
+        found = download.locate_dataset(spec, tmp_path, download=False, allow_modified=True)
+    assert found == (path, hashlib.sha256(path.read_bytes()).hexdigest(), True)
 
 
 def test_local_match_raises_no_warning(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
-    write(tmp_path / "toy.csv", CANONICAL)
+    path = write(tmp_path / "toy.csv", CANONICAL)
     resolve_dataset_path(toy_spec(), tmp_path, download=False)
+    assert download.locate_dataset(toy_spec(), tmp_path, download=False) == (path, toy_spec().sha256, False)
     assert not [w for w in recwarn if issubclass(w.category, DatasetIntegrityWarning)]
 
 
@@ -211,4 +233,14 @@ def test_offline_missing_file_error_message(monkeypatch: pytest.MonkeyPatch, tmp
     assert str(tmp_path / "electricity.csv") in message and str(default_cache_dir()) in message
     assert ("no network" in message) == download
     assert len(calls) == (1 if download else 0)
+    assert files_under(default_cache_dir()) == []
+
+
+def test_corrupted_download_of_an_unverified_spec_says_the_hash_may_be_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XLSTM_TS_DATA", raising=False)
+    spec = dataclasses.replace(toy_spec(), checked_against_file=False)
+    serve(monkeypatch, CANONICAL.replace(b"1.0", b"9.0"))
+    with pytest.raises(DatasetIntegrityError, match="may be the wrong one") as info:
+        resolve_dataset_path(spec, None, download=True, progress=False)
+    assert "--allow-modified-data" in str(info.value)
     assert files_under(default_cache_dir()) == []

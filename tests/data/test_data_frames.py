@@ -10,7 +10,7 @@ import pytest
 
 from xlstm_ts.data import frames
 from xlstm_ts.data.config import DataConfig
-from xlstm_ts.data.download import DatasetIntegrityWarning, resolve_dataset_path
+from xlstm_ts.data.download import DatasetIntegrityError, DatasetIntegrityWarning, resolve_dataset_path
 from xlstm_ts.data.frames import quality_report, read_benchmark
 from xlstm_ts.data.loading import load_splits
 from xlstm_ts.data.quality import DataQualityWarning
@@ -124,15 +124,19 @@ def test_wide_user_file_through_the_same_path(
     names = write_wide_csv(tmp_path / file_name, n_values, n_rows)
     assert len(names) + 1 == spec.n_columns
 
+    with pytest.raises(DatasetIntegrityError, match="may be the wrong one"):  # refused; the hash is unverified
+        resolve_dataset_path(spec, tmp_path, download=False)
     with pytest.warns(DatasetIntegrityWarning):
-        path = resolve_dataset_path(spec, tmp_path, download=False)
+        path = resolve_dataset_path(spec, tmp_path, download=False, allow_modified=True)
     with pytest.warns(DataQualityWarning, match=f"{n_rows} rows x {spec.n_columns} columns"):
         frame = read_benchmark(spec, path)
     assert frame.shape == (n_rows, n_values)
     assert list(frame.columns) == names
     assert quality_report(frame).duplicate_rows == () and quality_report(frame).gap_rows == ()
 
-    config = DataConfig(dataset=name.lower(), data_dir=str(tmp_path), lookback=24, horizon=12, download=False)
+    config = DataConfig(
+        dataset=name.lower(), data_dir=str(tmp_path), lookback=24, horizon=12, download=False, allow_modified_data=True
+    )
     train, val, test, scaler = load_splits(config)  # same file: the mismatch was already reported
     n_train, n_test = int(n_rows * 0.7), int(n_rows * 0.2)
     assert train.shape == (n_train, n_values)

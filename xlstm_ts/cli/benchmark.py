@@ -9,7 +9,7 @@ from typing import Any
 
 from xlstm_ts.benchmark.records import RECORDS_DIR
 from xlstm_ts.benchmark.runner import TABLE_DATASETS, TABLE_HORIZONS
-from xlstm_ts.cli.common import CLIError, add_data_dir
+from xlstm_ts.cli.common import CLIError, add_allow_modified_data, add_data_dir, with_allow_modified_data
 
 
 def add_benchmark_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,6 +35,10 @@ def add_benchmark_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--dry-run", action="store_true",
                        help="list the runs and whether they are done, rewrite the table; train nothing")
     add_data_dir(bench)
+    add_allow_modified_data(
+        bench, every_run="part of the config hash: records of modified data never count for the canonical config; "
+                         "no naive column; use other --records/--output/--results-md",
+    )
     bench.set_defaults(handler=cmd_benchmark)
     return bench
 
@@ -56,21 +60,28 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     cells = plan_cells(datasets, _csv_ints(args.horizons, "--horizons"), _csv_ints(args.seeds, "--seeds"))
     configs, output, records = Path(args.configs), Path(args.output), Path(args.records)
     published = load_published(Path(args.published))
+    overrides = with_allow_modified_data(args)  # --allow-modified-data is part of every cell's config (and hash)
+    naive = not args.dry_run and not args.no_naive
+    if naive and args.allow_modified_data:
+        # The naive reference runs the YAML's data settings without overrides: it would refuse the
+        # modified file, and a record of it could not be told apart from one of canonical data.
+        print("naive forecast skipped: it takes no --set/--allow-modified-data overrides", flush=True)
+        naive = False
     try:
-        if not args.dry_run and not args.no_naive:
+        if naive:
             rows = sorted({(cell.dataset, cell.horizon) for cell in cells})
             print(f"naive forecast (repeat the last value) on the same windows: {len(rows)} row(s)", flush=True)
             for dataset, horizon in rows:
                 run_reference_cell(dataset, horizon, configs, output, records, args.data_dir)
         for number, cell in enumerate(cells, start=1):
-            status = cell_status(cell, configs, records, args.set)
+            status = cell_status(cell, configs, records, overrides)
             state = {"done": "done", "stale": "stale record (config changed): to run", "to run": "to run"}[status.state]
             if status.state == "done" and (status.record or {}).get("provenance") == "recovered":
                 state = "done (recovered record" + ("): to run again" if args.redo_recovered else ")")
             print(f"[{number}/{len(cells)}] {cell.name}: {state}", flush=True)
             if args.dry_run:
                 continue
-            record = run_cell(cell, configs, output, records, args.data_dir, args.set, args.redo_recovered)
+            record = run_cell(cell, configs, output, records, args.data_dir, overrides, args.redo_recovered)
             print(f"    test MSE {record['test_mse']:.4f}  MAE {record['test_mae']:.4f}  "
                   f"({record.get('train_seconds', 0):.0f} s)", flush=True)
             _write_table(args, records, published, cells)
@@ -85,4 +96,4 @@ def _write_table(args: argparse.Namespace, records: Path, published: dict | None
     """docs/results.md from every current record, with a row for each planned cell not run yet."""
     from xlstm_ts.benchmark import write_results_table
 
-    write_results_table(args.results_md, records, args.configs, args.set, published, cells)
+    write_results_table(args.results_md, records, args.configs, with_allow_modified_data(args), published, cells)

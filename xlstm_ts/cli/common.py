@@ -1,4 +1,5 @@
-"""What the subcommand modules share: the user-facing error, the exit codes, the --data-dir flag."""
+"""What the subcommand modules share: the user-facing error, the exit codes, the --data-dir and
+--allow-modified-data flags."""
 
 from __future__ import annotations
 
@@ -19,3 +20,30 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", help="folder with the benchmark CSVs (searched before $XLSTM_TS_DATA and the cache)"
     )
+
+
+ALLOW_MODIFIED_OVERRIDE = "data.allow_modified_data=true"
+"""The ``--set`` item that ``--allow-modified-data`` stands for in ``benchmark`` and ``sweep``."""
+
+
+def add_allow_modified_data(parser: argparse.ArgumentParser, *, every_run: str = "") -> None:
+    """The --allow-modified-data flag of every subcommand that reads the benchmark CSVs.
+
+    ``every_run``: for ``benchmark`` and ``sweep``, where the flag stands for
+    ``--set data.allow_modified_data=true`` on every run (see :func:`with_allow_modified_data`),
+    what that means there; appended to the help.
+    """
+    scope = f" for every run, as --set data.allow_modified_data=true ({every_run})" if every_run else ""
+    parser.add_argument(
+        "--allow-modified-data", action="store_true",
+        help="use a local benchmark CSV whose sha256 differs from the registry (refused otherwise)" + scope
+             + "; metrics.json records data_modified and data_sha256",
+    )
+
+
+def with_allow_modified_data(args: argparse.Namespace) -> list[str]:
+    """``args.set`` plus :data:`ALLOW_MODIFIED_OVERRIDE` when ``--allow-modified-data`` was given."""
+    overrides = list(args.set)
+    if getattr(args, "allow_modified_data", False):
+        overrides.append(ALLOW_MODIFIED_OVERRIDE)
+    return overrides

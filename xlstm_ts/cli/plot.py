@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.cli.common import add_data_dir
+from xlstm_ts.cli.common import add_allow_modified_data, add_data_dir
 
 
 def add_plot_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``xlstm-ts plot RUN_DIR [--output PNG] [--data-dir DIR] [--channel NAME]``.
+    """Register ``xlstm-ts plot RUN_DIR [--output PNG] [--data-dir DIR] [--allow-modified-data] [--channel NAME]``.
 
     ``subparsers`` is the object returned by ``parser.add_subparsers()``; the handler is
     :func:`cmd_plot` (set as ``handler``, as the other subcommands do).
@@ -20,6 +20,7 @@ def add_plot_parser(subparsers: Any) -> argparse.ArgumentParser:
     plot.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
     plot.add_argument("--output", help="PNG file to write (default: RUN_DIR/last_test_window.png)")
     add_data_dir(plot)
+    add_allow_modified_data(plot)
     plot.add_argument("--channel", help="output channel to draw (default: the run's target)")
     plot.set_defaults(handler=cmd_plot)
     return plot
@@ -30,6 +31,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from xlstm_ts.pipeline.plots import plot_run
 
     output = Path(args.output) if args.output else Path(args.run_dir) / "last_test_window.png"
-    path = plot_run(args.run_dir, output, data_dir=args.data_dir, channel=args.channel)
+    path = plot_run(args.run_dir, output, data_dir=args.data_dir, channel=args.channel,
+                    allow_modified_data=args.allow_modified_data)
     print(f"wrote {path}")
     return 0

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.cli.common import CLIError, add_data_dir
+from xlstm_ts.cli.common import CLIError, add_allow_modified_data, add_data_dir
 
 
 def add_run_parsers(subparsers: Any) -> None:
@@ -30,6 +30,7 @@ def add_run_parsers(subparsers: Any) -> None:
     fit.add_argument("--seed", type=int, help="random seed")
     fit.add_argument("--output-dir", help="run directory (default runs/<dataset>-<horizon>-<timestamp>/)")
     add_data_dir(fit)
+    add_allow_modified_data(fit)
     fit.add_argument("--accelerator", help="Lightning accelerator: cpu, gpu, auto")
     fit.add_argument("--devices", help="number of devices / processes (DDP: one per device)")
     fit.add_argument("--strategy", help="Lightning strategy, e.g. ddp")
@@ -40,6 +41,7 @@ def add_run_parsers(subparsers: Any) -> None:
     evaluate = subparsers.add_parser("evaluate", help="recompute the test metrics of a run directory from its saved model")
     evaluate.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
     add_data_dir(evaluate)
+    add_allow_modified_data(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = subparsers.add_parser("predict", help="forecast the horizon after the end of a CSV with a saved model")
@@ -76,6 +78,8 @@ def run_config_from_args(args: argparse.Namespace) -> Any:
     for flag, key in (("horizon", "horizon"), ("lookback", "lookback"), ("data_dir", "data_dir")):
         if getattr(args, flag) is not None:
             data[key] = getattr(args, flag)
+    if getattr(args, "allow_modified_data", False):
+        data["allow_modified_data"] = True
     train = values.setdefault("train", {})
     for flag in ("max_epochs", "seed", "accelerator", "strategy"):
         if getattr(args, flag) is not None:
@@ -135,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from xlstm_ts.data.registry import get_spec
     from xlstm_ts.pipeline.evaluate import evaluate_run
 
-    run, metrics = evaluate_run(args.run_dir, args.data_dir)
+    run, metrics = evaluate_run(args.run_dir, args.data_dir, allow_modified_data=args.allow_modified_data)
     config, saved = run.config, run.metrics
     print(f"{config.model} on {get_spec(config.data.dataset).name}, horizon {config.data.horizon}: "
           f"recomputed from {run.path}")
@@ -156,9 +160,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from xlstm_ts.pipeline.run_dir import open_run
 
     run = open_run(args.run_dir)
-    frame = pd.read_csv(args.input)
+    if not Path(args.input).is_file():
+        raise CLIError(f"--input {args.input}: no such file; give the CSV with a date column and the model's channels")
+    try:
+        frame = pd.read_csv(args.input)
+    except (ValueError, OSError) as err:  # empty file, parser errors, undecodable bytes, unreadable
+        raise CLIError(
+            f"--input {args.input}: cannot read it as a CSV ({type(err).__name__}: {err}); give a comma-separated "
+            f"file with a header row (date and the model's channels)"
+        ) from None
     forecast = predict_run(run, frame, source=str(args.input))
-    forecast.to_csv(args.output, index=False)
+    try:
+        forecast.to_csv(args.output, index=False)
+    except OSError as err:
+        raise CLIError(f"--output {args.output}: cannot write it ({err}); give a writable path") from None
     dates = forecast["date"]
     print(f"wrote {len(forecast)} steps ({dates.iloc[0]} .. {dates.iloc[-1]}, step {forecast.attrs['freq']}) "
           f"to {args.output}")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.cli.common import EXIT_INTERRUPTED, add_data_dir
+from xlstm_ts.cli.common import EXIT_INTERRUPTED, add_allow_modified_data, add_data_dir, with_allow_modified_data
 
 
 def _positive_int(text: str) -> int:
@@ -50,6 +50,7 @@ def add_sweep_parsers(subparsers: Any) -> None:
     sweep.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
     sweep.add_argument("--seed", type=int, help="training seed of every trial and sampler seed (default 2021)")
     add_data_dir(sweep)
+    add_allow_modified_data(sweep, every_run="give it its own --study-name")
     sweep.add_argument("--output-dir", default="sweeps",
                        help="where the default journal, best.yaml and the refit run go (default sweeps/)")
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -122,7 +123,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         timeout=args.timeout,
         seed=args.seed,
         data_dir=args.data_dir,
-        overrides=tuple(args.set),
+        overrides=tuple(with_allow_modified_data(args)),
         pruner=args.pruner,
         pruner_startup_trials=args.pruner_startup_trials,
         pruner_warmup_epochs=args.pruner_warmup_epochs,

@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from xlstm_ts.data.datamodule import ForecastDataModule
     from xlstm_ts.data.download import (
         ENV_DATA_DIR,
+        DatasetFile,
         DatasetIntegrityError,
         DatasetIntegrityWarning,
         DatasetNotFoundError,
         default_cache_dir,
         download_dataset,
+        locate_dataset,
         resolve_dataset_path,
     )
     from xlstm_ts.data.frames import quality_report, read_benchmark
@@ -36,11 +38,13 @@ _EXPORTS: dict[str, str] = {
     "DataConfig": "config",
     "ForecastDataModule": "datamodule",
     "ENV_DATA_DIR": "download",
+    "DatasetFile": "download",
     "DatasetIntegrityError": "download",
     "DatasetIntegrityWarning": "download",
     "DatasetNotFoundError": "download",
     "default_cache_dir": "download",
     "download_dataset": "download",
+    "locate_dataset": "download",
     "resolve_dataset_path": "download",
     "quality_report": "frames",
     "read_benchmark": "frames",
@@ -68,6 +72,7 @@ __all__ = [
     "DataConfig",
     "DataQualityReport",
     "DataQualityWarning",
+    "DatasetFile",
     "DatasetIntegrityError",
     "DatasetIntegrityWarning",
     "DatasetNotFoundError",
@@ -85,6 +90,7 @@ __all__ = [
     "file_sha256",
     "get_spec",
     "load_splits",
+    "locate_dataset",
     "quality_report",
     "read_benchmark",
     "resolve_dataset_path",

@@ -35,6 +35,10 @@ class DataConfig:
     """Standardise every channel with statistics of the training rows."""
     download: bool = True
     """Allow downloading the file into the user cache when no local copy exists."""
+    allow_modified_data: bool = False
+    """Use a local file whose SHA-256 differs from the registry (with a ``DatasetIntegrityWarning``)
+    instead of refusing it with a ``DatasetIntegrityError``; a run records ``data_modified`` and the
+    file's ``data_sha256`` in metrics.json. CLI: ``--allow-modified-data``."""
 
     def __post_init__(self) -> None:
         get_spec(self.dataset)  # raises ValueError listing the valid names
@@ -48,6 +52,8 @@ class DataConfig:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         if isinstance(self.num_workers, bool) or not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise ValueError(f"num_workers must be an integer >= 0, got {self.num_workers!r}")
+        if not isinstance(self.allow_modified_data, bool):
+            raise ValueError(f"allow_modified_data must be true or false, got {self.allow_modified_data!r}")
         if self.features not in FEATURE_MODES:
             raise ValueError(f"features must be one of {FEATURE_MODES}, got {self.features!r}")
         if not isinstance(self.target, str) or not self.target:

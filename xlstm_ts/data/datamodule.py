@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from xlstm_ts.data.config import DataConfig
-from xlstm_ts.data.download import resolve_dataset_path
+from xlstm_ts.data.download import DatasetFile, locate_dataset
 from xlstm_ts.data.loading import fit_train_scaler, read_split_values
 from xlstm_ts.data.registry import DatasetSpec, get_spec
 from xlstm_ts.data.scaling import StandardScaler
@@ -50,17 +50,29 @@ class ForecastDataModule:
         self._target_index = 0
         self._scaler: StandardScaler | None = None
         self._datasets: dict[SplitName, WindowDataset] = {}
+        self._file: DatasetFile | None = None
 
     # ------------------------------------------------------------------ data and loaders
     def prepare_data(self) -> None:
-        """Locate the file, downloading it into the user cache if allowed."""
-        resolve_dataset_path(self._spec, self.config.data_dir, download=self.config.download)
+        """Locate and check the file, downloading it into the user cache if allowed.
+
+        Raises:
+            DatasetNotFoundError: the file is not available.
+            DatasetIntegrityError: the local file's SHA-256 differs from the registry and
+                ``config.allow_modified_data`` is false.
+        """
+        self._file = self._locate()
 
     def setup(self, stage: str | None = None) -> None:
-        """Read, split and scale the data and build the three window datasets (idempotent)."""
+        """Read, split and scale the data and build the three window datasets (idempotent).
+
+        The file is located and checked again just before it is read (its hash is memoised), so
+        :attr:`data_file` names the bytes actually used. Raises as :meth:`prepare_data`.
+        """
         if self._values is not None:
             return
-        values, columns, borders, self._target_index = read_split_values(self.config)
+        self._file = self._locate()
+        values, columns, borders, self._target_index = read_split_values(self.config, self._file.path)
         if self._scaler is not None:
             _check_channels(self._scaler, len(columns))
         elif self.config.scale:
@@ -121,6 +133,18 @@ class ForecastDataModule:
         return self._spec
 
     @property
+    def data_file(self) -> DatasetFile:
+        """The benchmark file in use: its path, its actual SHA-256 and whether it differs from the
+        registry (``modified``, only possible with ``config.allow_modified_data``).
+
+        Raises:
+            RuntimeError: before :meth:`prepare_data` or :meth:`setup`.
+        """
+        if self._file is None:
+            raise RuntimeError("the data file is known after prepare_data() or setup()")
+        return self._file
+
+    @property
     def scaler(self) -> StandardScaler | None:
         """Scaler over all C file channels (``None`` when ``config.scale`` is false).
 
@@ -173,6 +197,14 @@ class ForecastDataModule:
         return self._require_setup(self._datasets.get(split))
 
     # ------------------------------------------------------------------ internals
+    def _locate(self) -> DatasetFile:
+        return locate_dataset(
+            self._spec,
+            self.config.data_dir,
+            download=self.config.download,
+            allow_modified=self.config.allow_modified_data,
+        )
+
     def _build_datasets(self) -> None:
         assert self._values is not None
         assert self._borders is not None

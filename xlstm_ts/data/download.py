@@ -8,9 +8,11 @@ Search order of :func:`resolve_dataset_path`:
 4. a download into that cache (when ``download=True``).
 
 In each folder both ``<dir>/<file_name>`` and the Time-Series-Library layout
-``<dir>/<folder>/<file_name>`` are tried. Local files whose SHA-256 differs from the registry only
-raise a :class:`DatasetIntegrityWarning`; a download whose SHA-256 differs raises
-:class:`DatasetIntegrityError` and leaves no file behind.
+``<dir>/<folder>/<file_name>`` are tried. The first local file found is hashed: one whose SHA-256
+differs from the registry is refused with a :class:`DatasetIntegrityError` (a benchmark never runs
+on altered data by accident), unless ``allow_modified=True`` (``DataConfig.allow_modified_data``,
+``--allow-modified-data``), which uses it after a :class:`DatasetIntegrityWarning`. A download whose
+SHA-256 differs raises :class:`DatasetIntegrityError` and leaves no file behind.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -40,12 +43,28 @@ class DatasetNotFoundError(FileNotFoundError):
     """No local copy of a dataset file was found and it could not be downloaded."""
 
 
+ALLOW_MODIFIED_FLAG = "--allow-modified-data"
+"""Command-line flag that lets a run use a local file whose SHA-256 differs from the registry."""
+
+
 class DatasetIntegrityError(ValueError):
-    """A downloaded file does not have the SHA-256 recorded in the registry."""
+    """A file does not have the SHA-256 recorded in the registry: a download (always refused), or a
+    local copy used without ``allow_modified`` (the message names the file, both hashes and the fixes)."""
 
 
 class DatasetIntegrityWarning(UserWarning):
-    """A user-supplied file does not have the SHA-256 recorded in the registry."""
+    """A local file that differs from the registry is used because ``allow_modified`` was given."""
+
+
+class DatasetFile(NamedTuple):
+    """The benchmark file a load resolved to, as :func:`locate_dataset` checked it."""
+
+    path: Path
+    """Where the file is."""
+    sha256: str
+    """SHA-256 of its bytes when it was checked (the registry hash for a verified download)."""
+    modified: bool
+    """True when ``sha256`` differs from the registry (only possible with ``allow_modified=True``)."""
 
 
 def default_cache_dir() -> Path:
@@ -66,6 +85,7 @@ def resolve_dataset_path(
     download: bool = True,
     *,
     verify: bool = True,
+    allow_modified: bool = False,
     progress: bool = True,
 ) -> Path:
     """Return the path of ``spec``'s CSV file, downloading it into the user cache if needed.
@@ -74,15 +94,55 @@ def resolve_dataset_path(
         spec: dataset to locate.
         data_dir: folder holding the file (or the file itself); searched first.
         download: allow a download into the user cache when no local copy exists.
-        verify: check the SHA-256 of a local file (mismatch -> :class:`DatasetIntegrityWarning`).
-            Downloads are always verified.
+        verify: check the SHA-256 of the local file found (``False``: return the first file found,
+            unchecked, as ``xlstm-ts datasets`` does to list them). Downloads are always verified.
+        allow_modified: use a local file whose SHA-256 differs from the registry (with a
+            :class:`DatasetIntegrityWarning`) instead of refusing it.
         progress: show a tqdm progress bar while downloading.
 
     Raises:
         DatasetNotFoundError: no local copy and no download (disabled or failed). The message names
             the file, every place searched and how to provide the file.
-        DatasetIntegrityError: a download completed but its SHA-256 differs from the registry.
+        DatasetIntegrityError: the local file found differs from the registry (``verify`` and not
+            ``allow_modified``), or a download completed but its SHA-256 differs from the registry.
     """
+    if not verify:
+        return _find(spec, data_dir, download, progress=progress)[0]
+    return locate_dataset(spec, data_dir, download, allow_modified=allow_modified, progress=progress).path
+
+
+def locate_dataset(
+    spec: DatasetSpec,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+    *,
+    allow_modified: bool = False,
+    progress: bool = True,
+) -> DatasetFile:
+    """Find (or download) ``spec``'s file as :func:`resolve_dataset_path` does and check it.
+
+    Returns:
+        The path, the SHA-256 of the file and whether it differs from the registry.
+
+    Raises:
+        DatasetNotFoundError: as :func:`resolve_dataset_path`.
+        DatasetIntegrityError: the local file differs from the registry and ``allow_modified`` is
+            false, or a download had the wrong SHA-256.
+    """
+    path, downloaded = _find(spec, data_dir, download, progress=progress)
+    if downloaded:  # hashed while streaming: only the canonical bytes are ever moved into place
+        return DatasetFile(path, spec.sha256, False)
+    actual = file_sha256(path)
+    if actual == spec.sha256:
+        return DatasetFile(path, actual, False)
+    if not allow_modified:
+        raise DatasetIntegrityError(_modified_message(spec, path, actual))
+    _warn_modified(spec, path, actual)
+    return DatasetFile(path, actual, True)
+
+
+def _find(spec: DatasetSpec, data_dir: str | Path | None, download: bool, *, progress: bool) -> tuple[Path, bool]:
+    """The first existing file on the search path, else a download: ``(path, downloaded)``."""
     cache = default_cache_dir()
     searched: list[tuple[Path, str]] = []
     places: list[tuple[Path, str]] = []
@@ -100,38 +160,75 @@ def resolve_dataset_path(
     for path, origin in places:
         searched.append((path, origin))
         if path.is_file():
-            if verify:
-                check_local_file(spec, path)
-            return path
+            return path, False
 
     errors: list[str] = []
     if download:
         try:
-            return download_dataset(spec, cache, progress=progress)
+            return download_dataset(spec, cache, progress=progress), True
         except DatasetNotFoundError as exc:
             errors.append(str(exc))
     raise DatasetNotFoundError(_not_found_message(spec, searched, cache, download, errors))
 
 
-def check_local_file(spec: DatasetSpec, path: Path) -> bool:
+def check_local_file(spec: DatasetSpec, path: Path, *, allow_modified: bool = False) -> bool:
     """Compare ``path``'s SHA-256 with the registry. Returns ``True`` if it matches.
 
-    A mismatch emits a :class:`DatasetIntegrityWarning`, once per process for a given file content.
+    A mismatch raises :class:`DatasetIntegrityError`; with ``allow_modified`` it emits a
+    :class:`DatasetIntegrityWarning` instead (once per process for a given file content) and
+    returns ``False``.
     """
     actual = file_sha256(path)
     if actual == spec.sha256:
         return True
+    if not allow_modified:
+        raise DatasetIntegrityError(_modified_message(spec, path, actual))
+    _warn_modified(spec, path, actual)
+    return False
+
+
+def _warn_modified(spec: DatasetSpec, path: Path, actual: str) -> None:
     key = (str(path.resolve()), actual)
     if key in _warned_mismatches:
-        return False
+        return
     _warned_mismatches.add(key)
     warnings.warn(
         f"{path} does not match the canonical {spec.file_name} (sha256 {actual}, expected {spec.sha256}); "
-        "it is used as given, but results may not be comparable with published numbers",
+        "it is used as given because modified data was allowed, but results may not be comparable with "
+        "published numbers (metrics.json records data_modified: true and this sha256)",
         DatasetIntegrityWarning,
         stacklevel=3,
     )
-    return False
+
+
+def _modified_message(spec: DatasetSpec, path: Path, actual: str) -> str:
+    size = path.stat().st_size
+    sizes = (f"{size:,} bytes, the canonical file has {spec.n_bytes:,}" if size != spec.n_bytes
+             else f"{size:,} bytes, the same size as the canonical file")
+    cache = default_cache_dir()
+    lines = [
+        f"{path} is not the canonical {spec.file_name} ({spec.name}): refusing to use altered benchmark data.",
+        f"  sha256 of the file: {actual}",
+        f"  expected sha256:    {spec.sha256} (registry)",
+        f"  size: {sizes}",
+    ]
+    if not spec.checked_against_file:
+        lines.append(
+            f"Note: the registry's sha256 and size for {spec.name} come from second-hand notes and have never "
+            "been checked against the file, so the expected hash may be the wrong one. If you trust this file, "
+            f"use it with {ALLOW_MODIFIED_FLAG}."
+        )
+    lines += [
+        "Fix it in one of these ways:",
+        f"  - delete (or move away) {path}: the search then goes on, and with no other copy the canonical "
+        f"file is downloaded into the cache {cache / spec.file_name} (from {spec.urls[0]})",
+        f"  - point --data-dir DIR (data_dir=DIR) or ${ENV_DATA_DIR}=DIR at a folder holding the canonical "
+        f"{spec.file_name}",
+        f"  - to use this file anyway, pass {ALLOW_MODIFIED_FLAG} (DataConfig(allow_modified_data=True), "
+        "--set data.allow_modified_data=true); the run records data_modified: true and the file's sha256 "
+        "in metrics.json",
+    ]
+    return "\n".join(lines)
 
 
 def download_dataset(spec: DatasetSpec, dest_dir: str | Path, *, progress: bool = True, timeout: float = 60.0) -> Path:
@@ -159,7 +256,14 @@ def download_dataset(spec: DatasetSpec, dest_dir: str | Path, *, progress: bool 
         except (urllib.error.URLError, OSError, ValueError) as exc:
             failures.append(f"{url}: {exc}")
     if integrity_failures:
-        raise DatasetIntegrityError("; ".join(integrity_failures))
+        message = "; ".join(integrity_failures)
+        if not spec.checked_against_file:
+            message += (
+                f". Note: the registry's sha256 for {spec.name} comes from second-hand notes and has never been "
+                "checked against the file, so the expected hash may be the wrong one; to use a copy you trust, "
+                f"save it in a folder DIR and pass --data-dir DIR {ALLOW_MODIFIED_FLAG}"
+            )
+        raise DatasetIntegrityError(message)
     raise DatasetNotFoundError(f"could not download {spec.file_name}: " + "; ".join(failures))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -29,10 +30,23 @@ class SplitArrays(NamedTuple):
     """Scaler fitted on the training rows; ``None`` when ``config.scale`` is false (arrays unscaled)."""
 
 
-def load_frame(config: DataConfig) -> pd.DataFrame:
-    """Locate (downloading if allowed) and read ``config.dataset``: a (N, C) float64 frame."""
+def load_frame(config: DataConfig, path: str | Path | None = None) -> pd.DataFrame:
+    """Locate (downloading if allowed) and read ``config.dataset``: a (N, C) float64 frame.
+
+    Args:
+        config: the dataset and where to look for it.
+        path: the file, already located and checked (by :func:`~xlstm_ts.data.download.locate_dataset`);
+            ``None`` locates and checks it here.
+
+    Raises:
+        DatasetIntegrityError: the local file differs from the registry and
+            ``config.allow_modified_data`` is false.
+    """
     spec = get_spec(config.dataset)
-    path = resolve_dataset_path(spec, config.data_dir, download=config.download)
+    if path is None:
+        path = resolve_dataset_path(
+            spec, config.data_dir, download=config.download, allow_modified=config.allow_modified_data
+        )
     return read_benchmark(spec, path)
 
 
@@ -68,16 +82,19 @@ class BenchmarkValues(NamedTuple):
     """Position of ``config.target`` among the columns (0 for ``features="M"``)."""
 
 
-def read_split_values(config: DataConfig) -> BenchmarkValues:
+def read_split_values(config: DataConfig, path: str | Path | None = None) -> BenchmarkValues:
     """Read ``config.dataset`` (downloading it if allowed) and split it by its protocol: the one
     reading of a benchmark file, shared by :func:`load_splits` and the DataModule.
 
+    ``path`` is the file when the caller already located and checked it (as :func:`load_frame`).
+
     Raises:
         DatasetNotFoundError: the file is not available.
+        DatasetIntegrityError: the local file differs from the registry (and modified data is not allowed).
         ValueError: the lookback/horizon do not fit the split, or the target column is missing.
     """
     spec = get_spec(config.dataset)
-    frame = load_frame(config)
+    frame = load_frame(config, path)
     columns = [str(c) for c in frame.columns]
     index = target_index(columns, config.target) if config.features != "M" else 0
     values = frame.to_numpy(dtype=np.float64)
@@ -94,6 +111,7 @@ def load_splits(config: DataConfig) -> SplitArrays:
 
     Raises:
         DatasetNotFoundError: the file is not available.
+        DatasetIntegrityError: the local file differs from the registry (and modified data is not allowed).
         ValueError: the lookback/horizon do not fit the split, or the target column is missing.
     """
     values, _, borders, _ = read_split_values(config)

@@ -25,7 +25,8 @@ class FitResult:
     """What a run produced (on the global-zero process; other DDP ranks get None from `fit_run`)."""
 
     metrics: dict[str, Any]
-    """test_mse, test_mae (scaled), *_original (data units), val_mse, epochs, train_seconds, n_parameters, ..."""
+    """test_mse, test_mae (scaled), *_original (data units), val_mse, epochs, train_seconds, n_parameters,
+    data_sha256 (the file used) and data_modified (it differs from the registry), ..."""
     network: nn.Module
     """The network with the best-validation weights, in eval mode."""
     data: ForecastDataModule
@@ -95,6 +96,8 @@ def fit_run(
         "n_parameters": sum(p.numel() for p in network.parameters()) if is_trainable(network) else 0,
         "model": config.model,
         "dataset": data.spec.name,
+        "data_sha256": data.data_file.sha256,
+        "data_modified": data.data_file.modified,
         "horizon": config.data.horizon,
         "lookback": config.data.lookback,
         "seed": config.train.seed,

@@ -17,7 +17,12 @@ from xlstm_ts.plotting import ForecastPanel, plot_forecast
 
 
 def plot_run(
-    run_dir: str | Path, output_png: str | Path, *, data_dir: str | None = None, channel: str | None = None
+    run_dir: str | Path,
+    output_png: str | Path,
+    *,
+    data_dir: str | None = None,
+    channel: str | None = None,
+    allow_modified_data: bool = False,
 ) -> Path:
     """Draw the last test window of a benchmark run directory and save it as a PNG.
 
@@ -31,15 +36,17 @@ def plot_run(
         output_png: where to write the PNG (parent folders are created).
         data_dir: folder of the benchmark CSVs, if not where the run found them.
         channel: output channel to draw (default: the run's target if it is an output, else the last).
+        allow_modified_data: use a benchmark file that differs from the registry (``--allow-modified-data``).
     Returns:
         The PNG path.
     Raises:
         RunDirectoryError: ``run_dir`` has no config.yaml.
         ValueError: ``channel`` is not an output of the run.
+        DatasetIntegrityError: the benchmark file differs from the registry and modified data is not allowed.
     """
     run = open_run(run_dir)
     config, network, description = run.config, run.network, run.description
-    data = run.data(data_dir)
+    data = run.data(data_dir, allow_modified_data=allow_modified_data)
     dataset = data.dataset("test")
     x, y = dataset[len(dataset) - 1]
     with torch.no_grad():
@@ -64,7 +71,7 @@ def plot_run(
     history = unscale(x[:, in_index].double().numpy())
     actual = unscale(y[:, out_index].double().numpy())
     forecast = unscale(prediction[:, out_index])
-    frame = load_frame(data.config)
+    frame = load_frame(data.config, data.data_file.path)  # the file the windows came from
     x_rows, y_rows = dataset.window_rows(len(dataset) - 1)
     history_time, forecast_time = frame.index[list(x_rows)], frame.index[list(y_rows)]
     mse = float(np.mean((forecast - actual) ** 2))

@@ -95,15 +95,22 @@ class OpenedRun:
         state = self.description.get("scaler")
         return StandardScaler.from_state_dict(state) if state else None
 
-    def data(self, data_dir: str | Path | None = None) -> ForecastDataModule:
+    def data(self, data_dir: str | Path | None = None, *, allow_modified_data: bool = False) -> ForecastDataModule:
         """The run's benchmark data, split as in the run and scaled with the *saved* statistics.
 
         Args:
             data_dir: folder of the benchmark CSVs, if not where the run found them.
+            allow_modified_data: use a file that differs from the registry even if the run's
+                config does not allow it (``--allow-modified-data``).
+        Raises:
+            DatasetIntegrityError: the file differs from the registry and modified data is allowed
+                neither by the run's config nor by ``allow_modified_data``.
         """
         values = dict(self.config.to_dict()["data"])
         if data_dir:
             values["data_dir"] = str(data_dir)
+        if allow_modified_data:
+            values["allow_modified_data"] = True
         data = ForecastDataModule(DataConfig(**values))
         data.prepare_data()
         data.setup("test")
