@@ -84,3 +84,50 @@ def _bands(quantiles: dict[float, np.ndarray]) -> list[tuple[float, float]]:
         if low < 0.5 and any(abs(high - level) < 1e-9 for level in levels):
             pairs.append((low, min(levels, key=lambda level: abs(level - high))))
     return sorted(pairs, key=lambda pair: pair[0])
+
+
+def plot_backtest(
+    frame: Any,
+    *,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    forecast_col: str = "forecast",
+    max_series: int = 4,
+    title: str | None = None,
+    width: float = 10.0,
+) -> Any:
+    """The windows of a backtest frame (``XLSTMForecaster.cross_validation``): per series, the true
+    values (black), each window's forecast (orange) and its widest interval band, if any (shaded),
+    with a dotted line at each cutoff. Returns a matplotlib Figure (Agg, never shown)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    table = frame.to_pandas() if hasattr(frame, "to_pandas") else frame
+    ids = list(dict.fromkeys(table[id_col]))[:max_series]
+    if not ids:
+        raise ValueError("plot_backtest: the backtest frame has no rows")
+    lows = sorted((c for c in table.columns if str(c).startswith(f"{forecast_col}-lo-")),
+                  key=lambda c: float(str(c).rsplit("-", 1)[1]))
+    figure = Figure(figsize=(width, 2.6 * len(ids)))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(len(ids), 1, squeeze=False)[:, 0]
+    for ax, series_id in zip(axes, ids, strict=True):
+        part = table[table[id_col] == series_id].sort_values(time_col)
+        truth = part.drop_duplicates(time_col)
+        ax.plot(truth[time_col], truth[target_col], color="black", linewidth=1.0, label="actual")
+        for k, (cutoff, window) in enumerate(part.groupby("cutoff", sort=True)):
+            ax.plot(window[time_col], window[forecast_col], color="tab:orange", linewidth=1.2,
+                    label="forecast" if k == 0 else None)
+            if lows:
+                widest = lows[-1]
+                high = widest.replace("-lo-", "-hi-")
+                ax.fill_between(window[time_col], window[widest], window[high], color="tab:orange", alpha=0.2,
+                                label=f"{widest.rsplit('-', 1)[1]}% interval" if k == 0 else None)
+            ax.axvline(cutoff, color="grey", linestyle=":", linewidth=0.8)
+        ax.set_title(str(series_id))
+        ax.legend(loc="upper left", fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

@@ -9,6 +9,7 @@ set as ``handler``):
 * :mod:`.benchmark`: ``benchmark`` (the table of experiments/configs, resumable);
 * :mod:`.sweep`: ``sweep``, ``sweep-report`` (Optuna, :mod:`xlstm_ts.tuning`);
 * :mod:`.plot`: ``plot`` (the last test window of a run directory);
+* :mod:`.backtest`: ``backtest`` (rolling-origin backtest of a saved ``XLSTMForecaster`` on a file);
 * :mod:`.datasets`: ``datasets`` (the registry and the local copies);
 * :mod:`.common`: :class:`CLIError`, the exit codes, the --data-dir flag;
 * :mod:`.reference`: docs/cli.md generated from :func:`build_parser`
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from xlstm_ts.cli.backtest import add_backtest_parser
 from xlstm_ts.cli.benchmark import add_benchmark_parser
 from xlstm_ts.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, CLIError
 from xlstm_ts.cli.datasets import add_datasets_parser
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_benchmark_parser(sub)
     add_sweep_parsers(sub)
     add_plot_parser(sub)
+    add_backtest_parser(sub)
     add_datasets_parser(sub)
     return parser
 

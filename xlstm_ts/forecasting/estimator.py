@@ -22,9 +22,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from xlstm_ts.forecasting import frames
+from xlstm_ts.forecasting.conformal import calibrate, check_levels, interval_columns, minimum_scores, network_residuals
 from xlstm_ts.forecasting.frames import FrameLayout, Series
 from xlstm_ts.forecasting.preparation import NoValidationWarning, held_out_steps, loaders, prepare
 from xlstm_ts.forecasting.rolling import Context, RecursiveForecastWarning, blocks_needed, forecast
+from xlstm_ts.forecasting.selection import MODELS, baseline_forecast, baseline_residuals, choose
 from xlstm_ts.forecasting.state import FittedState, requested_levels, trained_levels
 from xlstm_ts.models.forecast_network import ForecastNetwork
 from xlstm_ts.training.config import TrainConfig
@@ -86,6 +88,12 @@ class XLSTMForecaster(BaseEstimator):
         Quantile levels in (0, 1), e.g. ``[0.1, 0.5, 0.9]``: trains with the pinball loss and
         ``predict`` adds one column ``<name>_q<level>`` per level. The median (0.5) is always
         trained and is the point forecast.
+    levels : list of float or None, default=None
+        Coverage percentages of conformal prediction intervals, e.g. ``[80, 95]``: ``predict`` adds
+        ``<name>-lo-<level>`` and ``<name>-hi-<level>`` columns around the point forecast,
+        calibrated per horizon step on the errors of the held-out validation windows (never on
+        training windows; see :mod:`xlstm_ts.forecasting.conformal`). Works with and without
+        ``quantiles``. A level needs enough validation windows (4 for 80 %, 19 for 95 %).
     future_covariates : list or None, default=None
         Columns known in advance (calendar features, planned prices, weather forecasts...): extra
         input channels. ``predict`` then needs ``future=`` with their values after each series'
@@ -110,6 +118,13 @@ class XLSTMForecaster(BaseEstimator):
         Any other field of ``XLSTMForecastConfig`` (e.g. ``{"revin": False, "decomposition":
         True, "embedding_dropout": 0.1, "backend": "torch"}``); ``lookback``/``horizon`` and the
         keywords above are refused.
+    model : {"auto", "xlstm"}, default="auto"
+        "auto": after training, the network forecasts only if it beats the seasonal naive and the
+        naive forecast on the held-out validation windows (mean absolute error in each series'
+        scaled units); otherwise the better simple forecast is used, so the default is never worse
+        than seasonal naive on that backtest. ``fit_info_["model"]`` and
+        ``fit_info_["model_selection"]`` say what was chosen and why. "xlstm" always uses the network.
+        Quantile models always use the network.
     max_epochs, batch_size, learning_rate, weight_decay : int, int, float, float
         Training budget (AdamW, warm-up + cosine schedule); defaults 10, 32, 2e-3, 0.05 as in
         :class:`xlstm_ts.training.TrainConfig`.
@@ -168,6 +183,7 @@ class XLSTMForecaster(BaseEstimator):
         *,
         freq: str | int | None = None,
         quantiles: Sequence[float] | None = None,
+        levels: Sequence[float] | None = None,
         future_covariates: Sequence[Hashable] | None = None,
         id_col: str = "unique_id",
         time_col: str = "ds",
@@ -183,6 +199,7 @@ class XLSTMForecaster(BaseEstimator):
         patch_stride: int = 8,
         dropout: float = 0.2,
         model_kwargs: dict[str, Any] | None = None,
+        model: str = "auto",
         max_epochs: int = 10,
         batch_size: int = 32,
         learning_rate: float = 2e-3,
@@ -201,6 +218,7 @@ class XLSTMForecaster(BaseEstimator):
         self.lookback = lookback
         self.freq = freq
         self.quantiles = quantiles
+        self.levels = levels
         self.future_covariates = future_covariates
         self.id_col = id_col
         self.time_col = time_col
@@ -216,6 +234,7 @@ class XLSTMForecaster(BaseEstimator):
         self.patch_stride = patch_stride
         self.dropout = dropout
         self.model_kwargs = model_kwargs
+        self.model = model
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -239,7 +258,12 @@ class XLSTMForecaster(BaseEstimator):
             y: ignored (the targets are columns of ``df``); present for scikit-learn compatibility.
         """
         self._check_params()
-        frame, library = _read(df, "fit(df)")
+        layout, series, freq = self._read_series(df, "fit(df)")
+        return self._fit_series(layout, series, freq)
+
+    def _read_series(self, df: Any, what: str) -> tuple[FrameLayout, list[Series], Any]:
+        """The layout, the regular, filled series and the time step of a frame to fit on."""
+        frame, library = _read(df, what)
         layout = frames.detect_layout(
             frame,
             library,
@@ -248,10 +272,16 @@ class XLSTMForecaster(BaseEstimator):
             target_col=self.target_col,
             covariates=self._covariates(),
         )
-        series = frames.extract_series(frame, layout, "fit(df)")
+        series = frames.extract_series(frame, layout, what)
         freq = frames.infer_frequency(series, self.freq, layout.time_kind)
         series = [frames.regularize(s, freq, layout.time_kind) for s in series]
-        series = [frames.fill_missing_values(s, self.fill_missing, "fit(df)", layout, self.leading_missing) for s in series]
+        series = [frames.fill_missing_values(s, self.fill_missing, what, layout, self.leading_missing) for s in series]
+        return layout, series, freq
+
+    def _fit_series(self, layout: FrameLayout, series: list[Series], freq: Any) -> XLSTMForecaster:
+        """Train on prepared ``series`` (see :meth:`_read_series`); returns ``self``."""
+        for s in series:  # a time axis that cannot be continued is refused before training
+            frames.future_times(s.time[-1], freq, self.horizon, layout.time_kind, layout.time_col)
         season = frames.season_length(freq, layout.time_kind)
         lookback = self._resolve_lookback(series, freq, season)
         levels = trained_levels(self.quantiles)
@@ -265,7 +295,13 @@ class XLSTMForecaster(BaseEstimator):
             )
         model_config = self._model_config(lookback, n_cov, levels)  # invalid settings fail before training
 
-        data = prepare(series, lookback, self.horizon, self.validation_size)
+        data = prepare(
+            series,
+            lookback,
+            self.horizon,
+            self.validation_size,
+            columns=lambda s: (layout.target_col if layout.form == "long" else s.id, *layout.covariates),
+        )
         no_validation = data.val is None and self.validation_size not in (0, 0.0)
         if no_validation:
             longest = max(len(s) for s in series)
@@ -277,6 +313,15 @@ class XLSTMForecaster(BaseEstimator):
                 NoValidationWarning,
                 stacklevel=2,
             )
+        intervals = check_levels(self.levels)
+        if intervals:
+            need = max(minimum_scores(level) for level in intervals)
+            if data.n_val_windows < need:
+                raise ValueError(
+                    f"levels={list(intervals)}: the intervals are calibrated on held-out validation windows and "
+                    f"need at least {need}; the validation hold-out gives {data.n_val_windows}. Hold out more "
+                    f"steps (validation_size=...), give more or longer series, or ask for lower levels"
+                )
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         train_config = TrainConfig(
             max_epochs=self.max_epochs,
@@ -318,9 +363,11 @@ class XLSTMForecaster(BaseEstimator):
             "val_windows": data.n_val_windows,
             "train_seconds": outcome.train_seconds,
             "seed": seed,
+            "calibration_windows": data.n_val_windows if intervals else 0,
             "validation": _describe_validation(data.validation_steps),
             "validation_steps": {_json_id(s.id): n for s, n in zip(series, data.validation_steps, strict=True)},
         }
+        chosen, scores = self._select_model(outcome.network, data, series, season, lookback, levels, info)
         state = FittedState(
             layout=layout,
             freq=freq,
@@ -337,8 +384,64 @@ class XLSTMForecaster(BaseEstimator):
             context_covariates=np.stack([s.covariates[-lookback:] for s in series]),
             last_times=[s.time[-1] for s in series],
             n_features_in=len(layout.columns),
+            interval_widths=calibrate(scores, intervals) if intervals and scores is not None else None,
+            chosen_model=chosen,
         )
         return self._adopt(state)
+
+    def _select_model(
+        self,
+        network: ForecastNetwork,
+        data: Any,
+        series: list[Series],
+        season: int,
+        lookback: int,
+        levels: tuple[float, ...] | None,
+        info: dict[str, Any],
+    ) -> tuple[str, np.ndarray | None]:
+        """The model that forecasts (see :mod:`xlstm_ts.forecasting.selection`) and its held-out
+        absolute errors (N, H) in scaled units (None without validation); records why in ``info``."""
+        if data.val is None:
+            info["model"] = "xlstm"
+            info["model_selection"] = {"reason": "no validation windows to compare on: the network is used"}
+            return "xlstm", None
+        residuals = {"xlstm": network_residuals(network, data.val, levels.index(0.5) if levels else None)}
+        if self.model == "xlstm" or levels is not None:
+            reason = "model='xlstm' forces the network" if self.model == "xlstm" else (
+                "quantiles: only the network forecasts quantiles"
+            )
+            info["model"] = "xlstm"
+            info["model_selection"] = {
+                "reason": reason, "validation_mae": {"xlstm": float(np.abs(residuals["xlstm"]).mean())}
+            }
+            return "xlstm", residuals["xlstm"]
+        args = (series, data.validation_steps, data.scalers, self.horizon, season)
+        residuals["naive"] = baseline_residuals("naive", *args)
+        if 1 < season <= lookback:
+            residuals["seasonal_naive"] = baseline_residuals("seasonal_naive", *args)
+            residuals["ensemble"] = 0.5 * (residuals["xlstm"] + residuals["seasonal_naive"])
+        errors = {name: float(np.abs(values).mean()) for name, values in residuals.items()}
+        chosen, reason = choose(errors)
+        if "seasonal_naive" not in residuals:
+            reason += f" (seasonal naive left out: season {season} {'is 1' if season <= 1 else f'> lookback {lookback}'})"
+        info["model"] = chosen
+        info["model_selection"] = {
+            "reason": reason, "validation_mae": errors, "windows": int(residuals["xlstm"].shape[0])
+        }
+        return chosen, residuals[chosen]
+
+    def _forecast(self, contexts: Sequence[Context], h: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per context, the point forecast (h,) and the quantiles (h, Q) or None, by the chosen model."""
+        state = self.state_
+        if state.chosen_model in ("xlstm", "ensemble"):
+            results = forecast(state.network, contexts, h, state.median_index)
+            if state.chosen_model == "xlstm":
+                return results
+            return [
+                (0.5 * (point + baseline_forecast("seasonal_naive", c.target, h, state.season_length)), None)
+                for (point, _), c in zip(results, contexts, strict=True)
+            ]
+        return [(baseline_forecast(state.chosen_model, c.target, h, state.season_length), None) for c in contexts]
 
     def _adopt(self, state: FittedState) -> XLSTMForecaster:
         """Become the fitted model ``state`` (after ``fit`` and ``load``)."""
@@ -434,20 +537,100 @@ class XLSTMForecaster(BaseEstimator):
         h = self._check_h(h)
         layout, series = self._series_from(df, "predict(df)")
         contexts = self._contexts(series, layout, h, future)
-        if h > self.horizon:
+        if h > self.horizon and self.state_.chosen_model in ("xlstm", "ensemble"):
             warnings.warn(
                 f"h={h} is longer than the trained horizon={self.horizon}: forecasting recursively in "
                 f"{blocks_needed(h, self.horizon)} blocks, each fed the previous blocks' point forecasts as "
-                f"inputs; errors compound, and quantile bands after step {self.horizon} are too narrow. "
+                f"inputs; errors compound, quantile bands after step {self.horizon} are too narrow, and conformal "
+                f"intervals (levels) are NaN there (they are calibrated for the trained steps only). "
                 f"Train with horizon={h} for direct forecasts",
                 RecursiveForecastWarning,
                 stacklevel=2,
             )
-        results = forecast(self.network_, contexts, h, self.state_.median_index)
-        times = [frames.future_times(s.time[-1], self.freq_, h, layout.time_kind) for s in series]
+        results = self._forecast(contexts, h)
+        times = [frames.future_times(s.time[-1], self.freq_, h, layout.time_kind, layout.time_col) for s in series]
         points = [point for point, _ in results]
         quantiles = self._quantile_columns(results)
-        return frames.build_output(layout, [s.id for s in series], times, points, quantiles)
+        intervals = self._interval_columns(points, contexts)
+        return frames.build_output(layout, [s.id for s in series], times, points, quantiles, intervals)
+
+    # ------------------------------------------------------------------ backtests
+    def cross_validation(
+        self,
+        df: Any,
+        n_windows: int = 3,
+        step_size: int | None = None,
+        refit: bool = False,
+        future: Any = None,
+    ) -> Any:
+        """Rolling-origin backtest: how these settings would have forecast the end of each series.
+
+        Each series gets ``n_windows`` windows of ``horizon`` steps, the last ending at the series'
+        end and the others ``step_size`` (default ``horizon``) steps earlier each. A fresh copy of
+        this estimator (same parameters; ``self`` is left untouched) is trained on the history
+        before the first window (``refit=False``) or before every window (``refit=True``), so no
+        forecast ever sees its own window's data in training.
+
+        Args:
+            df: a frame or array as for :meth:`fit`; covariates are read from it (``future`` must
+                be None).
+            n_windows: windows per series (>= 1).
+            step_size: steps between window starts (>= 1; default ``horizon``).
+            refit: retrain before every window (slower; each window's model has seen all history).
+        Returns:
+            A long frame (pandas; polars for polars input), one row per series x cutoff x step:
+            ``id_col``, ``time_col``, ``cutoff`` (the last history step), ``target_col`` (the true
+            value), ``forecast`` and, for quantile models, ``forecast_q<level>`` columns.
+        """
+        from sklearn.base import clone
+
+        from xlstm_ts.forecasting.backtest import FORECAST_COLUMN, backtest_rows, plan_windows, truncate
+
+        self._check_params()
+        _check_int("n_windows", n_windows, 1)
+        step = self.horizon if step_size is None else step_size
+        _check_int("step_size", step, 1)
+        if not isinstance(refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False; got {refit!r}")
+        if future is not None:
+            raise ValueError("cross_validation() reads the covariates of every window from df; leave future= out")
+        layout, series, freq = self._read_series(df, "cross_validation(df)")
+        horizon = int(self.horizon)
+        min_history = horizon + (int(self.lookback) if self.lookback is not None else MIN_DEFAULT_LOOKBACK)
+        plan = plan_windows(series, horizon, n_windows, step, min_history)
+        model: XLSTMForecaster | None = None
+        parts = []
+        for windows in plan:
+            if model is None or refit:
+                model = clone(self)
+                model._fit_series(layout, [truncate(series[w.series_index], w.start) for w in windows], freq)
+            state = model.state_
+            chosen = [series[w.series_index] for w in windows]
+            contexts = [
+                Context(s.target[: w.start], s.covariates[: w.start + horizon], state.scaler_for(s))
+                for s, w in zip(chosen, windows, strict=True)
+            ]
+            results = model._forecast(contexts, horizon)
+            for s, w, (point, quantiles) in zip(chosen, windows, results, strict=True):
+                extra = {}
+                if quantiles is not None and state.quantiles is not None:
+                    for level in state.requested_quantiles or ():
+                        column = frames.quantile_column(FORECAST_COLUMN, level)
+                        extra[column] = quantiles[:, state.quantiles.index(level)]
+                if state.interval_widths is not None:
+                    bounds = interval_columns(point, float(state.scaler_for(s).std_[0]), state.interval_widths)
+                    extra.update({f"{FORECAST_COLUMN}-{suffix}": values for suffix, values in bounds.items()})
+                parts.append(
+                    backtest_rows(s, w, horizon, point, extra, id_col=self.id_col, time_col=self.time_col,
+                                  target_col=self.target_col)
+                )
+        order = sorted(range(len(parts)), key=lambda i: (i % len(series), i // len(series)))  # by series, then cutoff
+        result = pd.concat([parts[i] for i in order], ignore_index=True)
+        if layout.library == "polars":
+            import polars as pl
+
+            return pl.from_pandas(result)
+        return result
 
     # ------------------------------------------------------------------ scoring
     def evaluate(self, df: Any, *, n_windows: int = 1, future: Any = None) -> dict[str, float]:
@@ -481,7 +664,7 @@ class XLSTMForecaster(BaseEstimator):
                 contexts.append(Context(s.target[:cut], s.covariates[: cut + H], self.state_.scaler_for(s)))
                 actuals.append(s.target[cut : cut + H])
                 histories.append(s.target[:cut])
-        results = forecast(self.network_, contexts, H, self.state_.median_index)
+        results = self._forecast(contexts, H)
         point = np.stack([p for p, _ in results])
         true = np.stack(actuals)
         scores: list[float] = []
@@ -604,6 +787,9 @@ class XLSTMForecaster(BaseEstimator):
         if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0; got {self.weight_decay!r}")
         requested_levels(self.quantiles)
+        check_levels(self.levels)
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}; got {self.model!r}")
         self._covariates()
         vs = self.validation_size
         if vs is not None:
@@ -643,6 +829,14 @@ class XLSTMForecaster(BaseEstimator):
         requested = self.state_.requested_quantiles or ()
         return [{q: values[:, self.quantiles_.index(q)] for q in requested} for _, values in results]
 
+    def _interval_columns(
+        self, points: Sequence[np.ndarray], contexts: Sequence[Context]
+    ) -> list[dict[str, np.ndarray]] | None:
+        widths = self.state_.interval_widths
+        if widths is None:
+            return None
+        return [interval_columns(p, float(c.scaler.std_[0]), widths) for p, c in zip(points, contexts, strict=True)]
+
     def _check_h(self, h: Any) -> int:
         if h is None:
             return int(self.horizon)
@@ -674,6 +868,8 @@ class XLSTMForecaster(BaseEstimator):
         if budget >= season > 1:
             budget = budget // season * season  # whole seasonal periods
         wanted = min(wanted, max(budget, 2 * H, MIN_DEFAULT_LOOKBACK, minimum))
+        if season > 1:
+            wanted = max(wanted, season)  # at least one whole season (long seasons too), where the data allows
         room_with_validation = T - H - held_out_steps(T, H, self.validation_size)
         room = room_with_validation if room_with_validation >= minimum else T - H
         if room < minimum:
@@ -722,7 +918,7 @@ class XLSTMForecaster(BaseEstimator):
             if frame.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {frame.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
-                    f"features as input (one column per series, as in fit)"
+                    f"features as input (one column per series, as in fit); pass an array with those columns"
                 )
         else:
             if layout.library == "numpy":
@@ -735,7 +931,8 @@ class XLSTMForecaster(BaseEstimator):
                 inferred = frames.infer_freq(s.time)
                 if inferred is not None and frames.to_offset(inferred) != frames.to_offset(self.freq_):
                     raise ValueError(
-                        f"{what}: series {s.id!r} has frequency {inferred!r}, the model was trained on {self.freq_!r}"
+                        f"{what}: series {s.id!r} has frequency {inferred!r}, the model was trained on {self.freq_!r}; "
+                        f"pass data at the model's frequency (resample it) or fit a model on this frequency"
                     )
         series = [frames.regularize(s, self.freq_, layout.time_kind) for s in series]
         series = [frames.fill_missing_values(s, self.fill_missing, what, layout, self.leading_missing) for s in series]
@@ -743,7 +940,7 @@ class XLSTMForecaster(BaseEstimator):
             if len(s) < self.lookback_:
                 raise ValueError(
                     f"{what}: series {s.id!r} has {len(s)} time step(s); forecasting needs at least lookback="
-                    f"{self.lookback_} steps of history"
+                    f"{self.lookback_} steps of history: give a longer context"
                 )
         return layout, series
 
@@ -753,7 +950,7 @@ class XLSTMForecaster(BaseEstimator):
         if n_cov == 0:
             if future is not None:
                 raise ValueError("future= was given but the model has no future_covariates; leave it out")
-            return [Context(s.target, s.covariates, self.state_.scaler_for(s)) for s in series]
+            return [Context(s.target, s.covariates, self.state_.scaler_for(s), s.id) for s in series]
         if future is None:
             raise ValueError(
                 f"this model uses the future covariates {list(self.layout_.covariates)}: pass future= with their "
@@ -765,7 +962,9 @@ class XLSTMForecaster(BaseEstimator):
         for s in series:
             wanted = frames.future_times(s.time[-1], self.freq_, steps, layout.time_kind)
             values = frames.future_values(tables, s.id if layout.form == "long" else None, wanted, s.id)
-            contexts.append(Context(s.target, np.concatenate([s.covariates, values]), self.state_.scaler_for(s)))
+            contexts.append(
+                Context(s.target, np.concatenate([s.covariates, values]), self.state_.scaler_for(s), s.id)
+            )
         return contexts
 
 
@@ -788,12 +987,26 @@ def _read(df: Any, what: str) -> tuple[pd.DataFrame, frames.Library]:
     ):
         array = np.asarray(df)
         if np.iscomplexobj(array):
-            raise ValueError(f"{what}: Complex data not supported")
+            raise ValueError(
+                f"{what}: Complex data not supported; pass the real part (X.real), or the real and imaginary parts "
+                f"as separate columns"
+            )
         if array.dtype == object:
             try:
                 array = array.astype(np.float64)
-            except TypeError as err:
-                raise TypeError(f"{what}: {err}") from None
+            except (TypeError, ValueError) as err:
+                column = ""
+                if array.ndim == 2:
+                    for k in range(array.shape[1]):
+                        try:
+                            array[:, k].astype(np.float64)
+                        except (TypeError, ValueError):
+                            column = f" column {k} of"
+                            break
+                raise type(err)(
+                    f"{what}:{column} the object array holds values that are not numbers ({err}); convert them to "
+                    f"numbers or drop them (e.g. pass np.asarray(X, dtype=float) or a DataFrame)"
+                ) from None
         df = array
     return frames.as_pandas(df, what)
 

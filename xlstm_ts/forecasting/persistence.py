@@ -28,6 +28,7 @@ import torch
 
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting.frames import FrameLayout
+from xlstm_ts.forecasting.selection import CHOICES
 from xlstm_ts.forecasting.state import FittedState, requested_levels
 from xlstm_ts.io import ModelFileError, load_network, save_network
 from xlstm_ts.models.forecast_network import ForecastNetwork
@@ -90,6 +91,8 @@ def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path
             "series": series,
             "model_config": state.model_config,
             "fit_info": _plain(state.fit_info),
+            "interval_widths": _widths_to_json(state.interval_widths),
+            "chosen_model": state.chosen_model,
         },
     }
     try:
@@ -152,6 +155,10 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         fit_info = dict(fitted.get("fit_info") or {})
         freq = fitted["freq"]
         requested = requested_levels(params.get("quantiles"))
+        widths = _widths_from_json(fitted.get("interval_widths"), params.get("horizon"))
+        chosen = fitted.get("chosen_model", "xlstm")
+        if chosen not in CHOICES:
+            raise ValueError(f"chosen_model must be one of {CHOICES}; got {chosen!r}")
         ids = [entry["id"] for entry in series_entries]
         scalers = [StandardScaler.from_state_dict(entry["scaler"]) for entry in series_entries]
         last_times = [_time_from_json(entry["last_time"], layout) for entry in series_entries]
@@ -216,8 +223,31 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         context_covariates=covariates.double().numpy(),
         last_times=last_times,
         n_features_in=n_features,
+        interval_widths=widths,
+        chosen_model=chosen,
     )
     return params, state, meta_path
+
+
+def _widths_to_json(widths: dict[float, np.ndarray] | None) -> list[list[Any]] | None:
+    """``[[level, [w_1, ..., w_H]], ...]``; an infinite width as null."""
+    if widths is None:
+        return None
+    return [[level, [float(w) if math.isfinite(w) else None for w in values]] for level, values in widths.items()]
+
+
+def _widths_from_json(value: Any, horizon: Any) -> dict[float, np.ndarray] | None:
+    if value is None:
+        return None
+    widths = {}
+    for level, values in value:
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 100:
+            raise ValueError(f"interval level must be a percentage in (0, 100); got {level!r}")
+        array = np.array([math.inf if w is None else float(w) for w in values])
+        if len(array) != horizon or (array < 0).any():
+            raise ValueError(f"interval widths of level {level} must be {horizon} non-negative numbers")
+        widths[level] = array
+    return widths
 
 
 def _positive_int(value: Any, name: str) -> int:

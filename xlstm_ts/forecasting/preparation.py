@@ -12,7 +12,7 @@ series, a number of steps, or 0 for none). A series keeps all its windows for tr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +28,46 @@ DEFAULT_VALIDATION_FRACTION = 0.1
 """Share of each series held out for validation when ``validation_size=None``."""
 
 
+CONSTANT_RTOL = 1e-10
+"""A channel whose std is at most this fraction of its largest magnitude is constant (float rounding)."""
+
+
 class NoValidationWarning(UserWarning):
     """No series is long enough to hold out validation windows: no early stopping."""
+
+
+def series_scaler(
+    channels: np.ndarray, series_id: Hashable = None, columns: Sequence[Hashable] | None = None, what: str = "fit(df)"
+) -> StandardScaler:
+    """Per-channel mean and std of one series' (T, C) channels, scale-invariant.
+
+    The statistics are computed on the channels divided by their largest magnitude (so values
+    near 1e300 do not overflow the squares), and the std floor is relative: a channel is constant
+    when its std is at most ``CONSTANT_RTOL`` of its magnitude, and then gets std ``min(1,
+    magnitude)`` (1 for all zeros) -- an absolute floor (``std < 1e-8`` -> 1) would standardize a
+    series at the 1e-12 scale by 1.0 and blow its forecast up by a factor 1e9.
+
+    Raises:
+        ValueError: the standardized values are not finite (magnitudes near the float64 limit).
+    """
+    values = np.asarray(channels, dtype=np.float64)
+    magnitude = np.abs(values).max(axis=0)
+    unit = np.where(magnitude > 0, magnitude, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = (values / unit).mean(axis=0) * unit
+        std = (values / unit).std(axis=0) * unit
+        constant = ~(std > CONSTANT_RTOL * magnitude)
+        std = np.where(constant, np.where(magnitude > 0, np.minimum(1.0, magnitude), 1.0), std)
+        scaled = (values - mean) / std
+    bad = ~np.isfinite(scaled).all(axis=0) | ~np.isfinite(mean) | ~np.isfinite(std)
+    if bad.any():
+        col = int(np.flatnonzero(bad)[0])
+        name = columns[col] if columns is not None and col < len(columns) else col
+        raise ValueError(
+            f"{what}: series {series_id!r}, column {name!r} has values up to {magnitude[col]:.3g}: too large to "
+            f"standardize in float64; rescale the column (e.g. divide it by 1e{int(np.log10(magnitude[col]))})"
+        )
+    return StandardScaler.from_state_dict({"mean": mean.tolist(), "std": std.tolist()})
 
 
 def model_inputs(target: np.ndarray, covariates: np.ndarray, horizon: int) -> np.ndarray:
@@ -78,15 +116,31 @@ class PreparedData:
     n_val_windows: int
 
 
-def prepare(series: Sequence[Series], lookback: int, horizon: int, validation_size: Any) -> PreparedData:
-    """Scale each series with statistics of its training part, build the windows, split them."""
+def prepare(
+    series: Sequence[Series],
+    lookback: int,
+    horizon: int,
+    validation_size: Any,
+    columns: Callable[[Series], Sequence[Hashable]] | None = None,
+) -> PreparedData:
+    """Scale each series with statistics of its training part, build the windows, split them.
+
+    ``columns(series)`` names the series' channels (target, covariates) in error messages.
+    """
     train_sets, val_sets, scalers, held_out = [], [], [], []
     for s in series:
         n = len(s)
         n_val = validation_steps(n, lookback, horizon, validation_size)
         channels = np.column_stack([s.target, s.covariates])
-        scaler = StandardScaler().fit(channels[: n - n_val])
+        names = columns(s) if columns is not None else None
+        scaler = series_scaler(channels[: n - n_val], s.id, names)
         scaled = scaler.transform(channels)
+        if not np.isfinite(scaled).all():  # validation steps far beyond the training part's scale
+            col = int(np.flatnonzero(~np.isfinite(scaled).all(axis=0))[0])
+            raise ValueError(
+                f"fit(df): series {s.id!r}, column {(names[col] if names else col)!r} has values that overflow when "
+                f"standardized by its training part's statistics; rescale the column"
+            )
         inputs = model_inputs(scaled[:, 0], scaled[:, 1:], horizon).astype(np.float32)
         train_sets.append(WindowDataset(inputs[: n - n_val], lookback, horizon, features="MS", target_index=0))
         if n_val:

@@ -9,7 +9,7 @@ later blocks are conditional on the earlier medians (too narrow). The estimator 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,9 @@ from xlstm_ts.forecasting.preparation import model_inputs
 
 PREDICT_BATCH = 512
 """Contexts per network call."""
+MAX_SCALED = 1e6
+"""Largest |standardized value| of a context: data a million standard deviations away from the
+statistics a series was fitted with is not something the (float32) network can forecast from."""
 
 
 class RecursiveForecastWarning(UserWarning):
@@ -37,6 +40,8 @@ class Context:
     """(n + f, K): the covariates of the history, then f known future steps (f >= blocks * horizon)."""
     scaler: StandardScaler
     """Per-series scaler over the 1 + K channels."""
+    name: Hashable = None
+    """The series id, for error messages."""
 
 
 def blocks_needed(h: int, horizon: int) -> int:
@@ -65,6 +70,7 @@ def forecast(
         k = ctx.covariates.shape[1]
         target = (ctx.target - ctx.scaler.mean_[0]) / ctx.scaler.std_[0]
         cov = (ctx.covariates - ctx.scaler.mean_[1:]) / ctx.scaler.std_[1:] if k else ctx.covariates
+        _check_scaled(ctx, target[-lookback:], cov[len(ctx.target) - lookback :])
         scaled_target.append(list(target[-lookback:]))
         scaled_cov.append(cov[len(ctx.target) - lookback :])  # aligned with the kept target rows
     outputs: list[list[np.ndarray]] = [[] for _ in contexts]
@@ -90,8 +96,33 @@ def forecast(
         y = np.concatenate(outputs[i])[:h]
         mean, std = ctx.scaler.mean_[0], ctx.scaler.std_[0]
         y = y * std + mean
+        if not np.isfinite(y).all():
+            raise ValueError(
+                f"the forecast of series {ctx.name!r} is not finite (NaN/inf) although its inputs are: its values are "
+                f"too large for the model's scale (mean {mean:.4g}, std {std:.4g}); rescale the data and refit"
+            )
         if median_index is None:
             result.append((y, None))
         else:
             result.append((y[:, median_index].copy(), y))
     return result
+
+
+def _check_scaled(ctx: Context, target: np.ndarray, covariates: np.ndarray) -> None:
+    """The standardized window must be finite and within ``MAX_SCALED`` (float32 network inputs)."""
+    for col, values in enumerate([target[:, None], covariates]):
+        if values.size == 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            worst = np.abs(values).max(axis=0)
+        bad = ~(worst <= MAX_SCALED)
+        if bad.any():
+            channel = 0 if col == 0 else 1 + int(np.flatnonzero(bad)[0])
+            which = "target" if channel == 0 else f"covariate {channel - 1}"
+            mean, std = ctx.scaler.mean_[channel], ctx.scaler.std_[channel]
+            raise ValueError(
+                f"series {ctx.name!r}: its {which} values lie up to {float(worst[bad][0]):.3g} standard deviations "
+                f"from the statistics the series was fitted with (mean {mean:.4g}, std {std:.4g}); the network "
+                f"cannot forecast from there. Refit on data of this scale, or pass the series under a new id "
+                f"(a new series is scaled by its own statistics)"
+            )

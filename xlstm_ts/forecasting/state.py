@@ -56,6 +56,11 @@ class FittedState:
     """The last time stamp (or integer step) of each fit series."""
     n_features_in: int
     """Columns of the fit frame."""
+    interval_widths: dict[float, np.ndarray] | None = None
+    """Conformal half-widths per level (%) and horizon step, (H,) in scaled units (None: no ``levels``)."""
+    chosen_model: str = "xlstm"
+    """What forecasts: "xlstm" (the network), "ensemble" (the mean of the network and seasonal
+    naive), "seasonal_naive" or "naive": see :mod:`xlstm_ts.forecasting.selection`."""
 
     @property
     def horizon(self) -> int:
@@ -96,7 +101,10 @@ class FittedState:
             known = False
         if known:
             return self.scalers[series.id]
-        return StandardScaler().fit(np.column_stack([series.target, series.covariates]))
+        from xlstm_ts.forecasting.preparation import series_scaler
+
+        columns = (self.layout.target_col if self.layout.form == "long" else series.id, *self.layout.covariates)
+        return series_scaler(np.column_stack([series.target, series.covariates]), series.id, columns, "predict(df)")
 
 
 def requested_levels(quantiles: Any) -> tuple[float, ...] | None:

@@ -151,11 +151,37 @@ def _parse_dates(column: pd.Series, name: Any, source: str) -> tuple[pd.Series, 
                 f"2020-01-01 00:00) in a column named 'date'"
             )
         try:
-            parsed = pd.to_datetime(column, errors="coerce")
+            with warnings.catch_warnings():  # pandas announces that mixed offsets will need utc=True
+                warnings.simplefilter("ignore", FutureWarning)
+                parsed = pd.to_datetime(column, errors="coerce")
         except (ValueError, TypeError) as err:
-            if "Mixed timezones" not in str(err) and "mixed time zones" not in str(err).lower():
-                raise ValueError(f"{source}: column {name!r} could not be parsed as dates ({err}); fix or drop those rows") from None
-            parsed = pd.to_datetime(column, errors="coerce", utc=True)  # local time across DST: the same instants
+            if "utc=True" not in str(err) and "mixed time zones" not in str(err).lower():
+                raise ValueError(
+                    f"{source}: column {name!r} could not be parsed as dates ({err}); fix or drop those rows"
+                ) from None
+            parsed = None
+        if parsed is None or not pd.api.types.is_datetime64_any_dtype(parsed):
+            # mixed UTC offsets (local time across a DST change): pandas raises or returns objects;
+            # in UTC every instant is kept -- but naive dates among them would be read as UTC: refused
+            aware = set()
+            for value in column.dropna():
+                try:
+                    stamp = pd.Timestamp(value)
+                except (ValueError, TypeError):
+                    continue
+                if stamp is not pd.NaT:
+                    aware.add(stamp.tzinfo is not None)
+            if len(aware) > 1:
+                raise ValueError(
+                    f"{source}: column {name!r} mixes dates with and without a UTC offset; write all of them with "
+                    f"an offset or all without"
+                )
+            try:
+                parsed = pd.to_datetime(column, errors="coerce", utc=True)
+            except (ValueError, TypeError) as err:
+                raise ValueError(
+                    f"{source}: column {name!r} could not be parsed as dates ({err}); fix or drop those rows"
+                ) from None
             in_utc = True
         parsed = pd.Series(pd.DatetimeIndex(parsed))
     bad = parsed.isna().to_numpy()
@@ -215,8 +241,8 @@ def _step(window: pd.DatetimeIndex, freq: str | None, name: Any, source: str) ->
             if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
                 return pd.offsets.Week(offset.n, weekday=window[0].weekday())
             raise ValueError(
-                f"{source}: column {name!r} starts at {window[0]}, off the model's {offset.freqstr} grid; give dates on "
-                f"that grid"
+                f"{source}: column {name!r} starts at {window[0]}, off the model's {offset.freqstr} grid; give "
+                f"dates on that grid"
             )
         return offset
     if own is not None:

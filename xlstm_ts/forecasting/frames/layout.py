@@ -123,15 +123,18 @@ def as_pandas(data: Any, what: str = "the frame") -> tuple[pd.DataFrame, Library
             )
         frame, library = pd.DataFrame(array), "numpy"
     else:
-        raise TypeError(f"{what} must be a pandas or polars DataFrame or a 2-D numpy array; got {type(data).__name__}")
+        raise TypeError(
+            f"{what} must be a pandas or polars DataFrame or a 2-D numpy array; got {type(data).__name__}: pass "
+            f"one of those"
+        )
     if frame.shape[0] == 0:
         raise ValueError(
-            f"{what} is empty: 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required; it needs "
+            f"{what} is empty: 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required; give it "
             f"at least one series with enough time steps"
         )
     if frame.shape[1] == 0:
         raise ValueError(
-            f"{what} is empty: 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required; it needs a "
+            f"{what} is empty: 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required; give it a "
             f"column per series to forecast"
         )
     return frame, library
@@ -151,12 +154,15 @@ def detect_layout(
     columns = tuple(frame.columns)
     if len(set(columns)) != len(columns):
         duplicated = sorted({str(c) for c in columns if columns.count(c) > 1})
-        raise ValueError(f"the frame has duplicated column names {duplicated}")
+        raise ValueError(
+            f"the frame has duplicated column names {duplicated}; rename them so that every name is unique"
+        )
     covariates = tuple(covariates)
     missing_cov = [c for c in covariates if c not in columns]
     if missing_cov:
         raise ValueError(
-            f"future_covariates column(s) {missing_cov} not found; the frame's columns are {list(columns)}"
+            f"future_covariates column(s) {missing_cov} not found; the frame's columns are {list(columns)}: check "
+            f"future_covariates= or add the columns"
         )
 
     if library != "numpy" and id_col in columns:  # long form
@@ -172,7 +178,10 @@ def detect_layout(
             )
         overlap = [c for c in (id_col, time_col, target_col) if c in covariates]
         if overlap:
-            raise ValueError(f"{overlap} cannot be both a future covariate and the id/time/target column")
+            raise ValueError(
+                f"{overlap} cannot be both a future covariate and the id/time/target column; remove them from "
+                f"future_covariates="
+            )
         extra = [c for c in columns if c not in (id_col, time_col, target_col, *covariates)]
         if extra:
             raise ValueError(
@@ -206,12 +215,14 @@ def detect_layout(
         time_kind = _time_kind(time_values, time_name)
         time_dtype = str(_parse_time(time_values, time_name, what).dtype)
     if time_name in covariates and not in_index:
-        raise ValueError(f"the time column {time_name!r} cannot be a future covariate")
+        raise ValueError(
+            f"the time column {time_name!r} cannot be a future covariate; remove it from future_covariates="
+        )
     targets = tuple(c for c in columns if c not in covariates and (in_index or c != time_name))
     if not targets:
         raise ValueError(
-            f"no target column: the frame has only {list(columns)} (time axis and covariates); a wide frame "
-            f"needs one numeric column per series to forecast"
+            f"no target column: the frame has only {list(columns)} (time axis and covariates); give a wide frame "
+            f"one numeric column per series to forecast"
         )
     non_numeric = [c for c in (*targets, *covariates) if not _is_numeric(frame[c])]
     if non_numeric:
@@ -250,7 +261,8 @@ def check_same_columns(
         if unexpected:
             parts.append(f"unexpected {unexpected}")
         raise ValueError(
-            f"{what} has other columns than the frame seen in fit: {', '.join(parts)}; expected the columns {wanted}"
+            f"{what} has other columns than the frame seen in fit: {', '.join(parts)}; expected the columns {wanted}: "
+            f"pass a frame with those columns"
         )
 
 
@@ -261,14 +273,26 @@ def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the fr
         for column in (target_col, *layout.covariates):
             if not _is_numeric(frame[column]):
                 role = "target" if column == target_col else "future covariate"
-                raise ValueError(f"{role} column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}")
+                raise ValueError(
+                    f"{role} column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}; convert it to "
+                    f"numbers (e.g. pd.to_numeric(df[{column!r}])) or drop the rows that are not"
+                )
         if frame[id_col].isna().any():
             first = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0])
-            raise ValueError(f"{what}: the id column {id_col!r} has missing values (first at row {first})")
+            raise ValueError(
+                f"{what}: the id column {id_col!r} has missing values (first at row {first}); drop those rows or "
+                f"give them an id"
+            )
         times = _parse_time(frame[layout.time_col], layout.time_col, what)
         positions = np.arange(len(frame))
         out = []
-        codes, uniques = pd.factorize(frame[id_col], sort=False)
+        try:
+            codes, uniques = pd.factorize(frame[id_col], sort=False)
+        except TypeError as err:  # unhashable ids (lists, dicts)
+            raise TypeError(
+                f"{what}: the id column {id_col!r} holds values that cannot be series ids ({err}); use strings or "
+                f"numbers, e.g. df[{id_col!r}] = df[{id_col!r}].astype(str)"
+            ) from None
         for code, series_id in enumerate(uniques):
             rows = positions[codes == code]
             out.append(
@@ -290,7 +314,10 @@ def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the fr
         times = _parse_time(frame[layout.time_col], layout.time_col, what)
     for column in (*layout.targets, *layout.covariates):
         if not _is_numeric(frame[column]):
-            raise ValueError(f"column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}")
+            raise ValueError(
+                f"column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}; convert it to numbers "
+                f"(e.g. pd.to_numeric(df[{column!r}])) or drop it"
+            )
     rows = np.arange(len(frame))
     covariates = _covariate_matrix(frame, layout.covariates)
     return [
@@ -335,25 +362,60 @@ def _wide_time_axis(frame: pd.DataFrame, time_col: Hashable) -> tuple[Hashable, 
 
 
 def _time_kind(values: pd.Series, name: Hashable) -> TimeKind:
-    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return "integer"
-    return "datetime"
+    return "integer" if _integer_steps(values) else "datetime"
+
+
+def _integer_steps(values: pd.Series) -> bool:
+    return bool(pd.api.types.is_integer_dtype(values)) and not pd.api.types.is_bool_dtype(values)
+
+
+_NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "mixed-integer", "decimal", "boolean", "complex")
+"""``pd.api.types.infer_dtype`` kinds of an object column that holds numbers, not dates."""
 
 
 def _parse_time(values: pd.Series, name: Hashable, what: str = "the frame") -> pd.Index:
-    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    """The time axis as an int64 Index (integer steps) or a DatetimeIndex; never guesses: numbers
+    that are not integers (floats, bools, numbers in an object column) are refused instead of being
+    read as nanoseconds since 1970."""
+    if _integer_steps(values):
+        missing = np.asarray(values.isna())
+        if missing.any():  # nullable Int64 with <NA>
+            raise ValueError(
+                f"time column {name!r} of {what} has {int(missing.sum())} missing time step(s), first at row "
+                f"{int(np.flatnonzero(missing)[0])}; drop those rows or fill in their time steps"
+            )
+        if pd.api.types.is_unsigned_integer_dtype(values) and len(values) and values.max() > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"time column {name!r} of {what} has time steps up to {values.max()}, beyond the int64 range; shift "
+                f"them (e.g. subtract the first step)"
+            )
         return pd.Index(values.to_numpy(dtype=np.int64))
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.DatetimeIndex(values)
     else:
+        numbers = pd.api.types.is_numeric_dtype(values) or (
+            values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_KINDS
+        )
+        if numbers:
+            raise ValueError(
+                f"time column {name!r} of {what} holds numbers of dtype {values.dtype} "
+                f"({pd.api.types.infer_dtype(values, skipna=True)}), "
+                f"neither dates nor integer time steps: convert it, e.g. df[{name!r}].astype('int64') for integer "
+                f"steps 0, 1, 2, ... or pd.to_datetime(df[{name!r}]) for dates"
+            )
         try:
             parsed = pd.DatetimeIndex(pd.to_datetime(values))
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"time column {name!r} of {what} could not be parsed as dates: {err}") from None
+        except (ValueError, TypeError, OverflowError) as err:
+            raise ValueError(
+                f"time column {name!r} of {what} could not be parsed as dates: {err}. Parse it first, e.g. "
+                f"df[{name!r}] = pd.to_datetime(df[{name!r}], format=..., utc=True), or drop the rows that are not "
+                f"dates"
+            ) from None
     if parsed.isna().any():
         first = int(np.flatnonzero(parsed.isna())[0])
         raise ValueError(
-            f"time column {name!r} of {what} has {int(parsed.isna().sum())} missing timestamp(s), first at row {first}"
+            f"time column {name!r} of {what} has {int(parsed.isna().sum())} missing timestamp(s), first at row "
+            f"{first}; drop those rows or fill in their timestamps"
         )
     return parsed
 

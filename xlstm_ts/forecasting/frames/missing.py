@@ -50,7 +50,8 @@ def fill_missing_values(
         row, col = (int(v[0]) for v in np.nonzero(np.isinf(values)))
         raise ValueError(
             f"infinite value in {what}: series {series.id!r}, column {_column_name(col, layout, series)!r}, "
-            f"{_position(series, row)}; inf and -inf are not valid inputs"
+            f"{_position(series, row)}; inf and -inf are not valid inputs: replace them (e.g. by NaN, then "
+            f"fill_missing='interpolate') or drop those rows"
         )
     missing = np.isnan(values)
     if not missing.any():
@@ -73,7 +74,7 @@ def fill_missing_values(
         col = int(np.flatnonzero(filled.isna().any().to_numpy())[0])
         raise ValueError(
             f"series {series.id!r}: column {_column_name(col, layout, series)!r} has no value at all in {what}; "
-            f"nothing to fill from"
+            f"nothing to fill from: drop that series (or column) or give it values"
         )
     result = filled.to_numpy()
     return Series(series.id, series.time, result[:, 0], result[:, 1:], series.rows)

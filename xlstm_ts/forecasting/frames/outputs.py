@@ -23,11 +23,13 @@ def build_output(
     times: Sequence[pd.Index],
     point: Sequence[np.ndarray],
     quantiles: Sequence[dict[float, np.ndarray]] | None,
+    intervals: Sequence[dict[str, np.ndarray]] | None = None,
 ) -> Any:
     """Forecasts in the fit frame's library and form.
 
-    Wide: the time axis (same column or index name) and, per target, its point column and then its
-    quantile columns. Long: id, time, target, then the quantile columns. numpy: the wide values.
+    Wide: the time axis (same column or index name) and, per target, its point column, its
+    quantile columns, then its interval columns (``<name>-lo-80``, ...). Long: id, time, target,
+    then the quantile and interval columns. numpy: the wide values.
     """
     if layout.form == "long":
         parts = []
@@ -40,6 +42,9 @@ def build_output(
             if quantiles is not None:
                 for level, values in quantiles[k].items():
                     part[quantile_column(layout.target_col, level)] = values
+            if intervals is not None:
+                for suffix, values in intervals[k].items():
+                    part[f"{layout.target_col}-{suffix}"] = values
             parts.append(pd.DataFrame(part))
         frame = pd.concat(parts, ignore_index=True)
         if layout.id_dtype is not None:
@@ -57,6 +62,9 @@ def build_output(
             if quantiles is not None:
                 for level, values in quantiles[k].items():
                     columns[quantile_column(name, level)] = values
+            if intervals is not None:
+                for suffix, values in intervals[k].items():
+                    columns[f"{name}-{suffix}"] = values
         if layout.library == "numpy":
             return np.column_stack(list(columns.values()))
         frame = pd.DataFrame(columns)

@@ -22,7 +22,10 @@ def infer_frequency(series: Sequence[Series], freq: Any, time_kind: TimeKind) ->
     """
     if time_kind == "integer":
         if freq is not None and not (isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1):
-            raise ValueError(f"freq for integer time steps must be a positive int; got {freq!r}")
+            raise ValueError(
+                f"freq for integer time steps must be a positive int; got {freq!r}: pass the step as an int (e.g. "
+                f"freq=1) or freq=None to infer it"
+            )
         if freq is not None:
             return int(freq)
         steps = set()
@@ -41,7 +44,10 @@ def infer_frequency(series: Sequence[Series], freq: Any, time_kind: TimeKind) ->
                 )
             steps.add(int(values[0]))
         if len(steps) > 1:
-            raise ValueError(f"the series have different integer time steps {sorted(steps)}")
+            raise ValueError(
+                f"the series have different integer time steps {sorted(steps)}; forecast them with separate models, "
+                f"or pass freq={min(steps)} if the longer steps are absent steps (missing values)"
+            )
         return steps.pop() if steps else 1
 
     if freq is not None:
@@ -49,7 +55,7 @@ def infer_frequency(series: Sequence[Series], freq: Any, time_kind: TimeKind) ->
             offset = to_offset(freq)
         except (ValueError, TypeError) as err:
             raise ValueError(
-                f"freq={freq!r} is not a pandas frequency alias (e.g. 'h', '15min', 'D', 'W'): {err}"
+                f"freq={freq!r} is not a pandas frequency alias: {err}; pass an alias such as 'h', '15min', 'D', 'W'"
             ) from None
         return offset.freqstr
     found: dict[str, Hashable] = {}
@@ -95,16 +101,29 @@ def regularize(series: Series, freq: Any, time_kind: TimeKind) -> Series:
 def time_grid(start: Any, end: Any, freq: Any, time_kind: TimeKind) -> pd.Index:
     """Every step from ``start`` to ``end`` (inclusive)."""
     if time_kind == "integer":
-        return pd.Index(np.arange(int(start), int(end) + 1, int(freq), dtype=np.int64))
+        start, end, step = int(start), int(end), int(freq)
+        count = (end - start) // step + 1  # Python ints: end + 1 may lie past the int64 limit
+        return pd.Index(start + step * np.arange(count, dtype=np.int64))
     grid = pd.date_range(start, end, freq=to_offset(freq))
     if len(grid) == 0 or grid[0] != start:
         return pd.DatetimeIndex([start]).append(grid)  # start off the grid: caught by the caller
     return grid
 
 
-def future_times(last: Any, freq: Any, steps: int, time_kind: TimeKind) -> pd.Index:
-    """The ``steps`` time stamps after ``last``."""
+def future_times(last: Any, freq: Any, steps: int, time_kind: TimeKind, name: Hashable = None) -> pd.Index:
+    """The ``steps`` time stamps after ``last`` (``name``: the time column, for the error message).
+
+    Raises:
+        ValueError: integer steps past the int64 limit (numpy would wrap them around silently).
+    """
     if time_kind == "integer":
+        end = int(last) + int(freq) * steps
+        if end > np.iinfo(np.int64).max:
+            column = f"time column {name!r}" if name is not None else "integer time axis"
+            raise ValueError(
+                f"{column}: the {steps} time steps after {int(last)} (step {int(freq)}) pass the int64 limit "
+                f"{np.iinfo(np.int64).max}; shift the time column (e.g. subtract its first value) before fit/predict"
+            )
         return pd.Index(int(last) + int(freq) * np.arange(1, steps + 1, dtype=np.int64))
     offset = to_offset(freq)
     return pd.date_range(pd.Timestamp(last) + offset, periods=steps, freq=offset)

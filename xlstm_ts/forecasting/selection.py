@@ -1,0 +1,81 @@
+"""The default model choice: the xLSTM network, a simple forecast, or their mean, decided on
+held-out windows.
+
+With ``model="auto"`` (the default) the estimator compares, on the validation windows of the
+training data (the last ``validation_size`` steps of each series, never trained on): the network,
+the seasonal naive forecast (repeat the last season), the naive forecast (repeat the last value)
+and the mean of the network and the seasonal naive forecast ("ensemble"), by the mean absolute
+error in each series' own scaled units, and keeps the best; the network or the ensemble only when
+strictly better than every simple forecast. So the default is never worse than seasonal naive on
+that backtest. ``fit_info_["model_selection"]`` holds the errors and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from xlstm_ts.data.scaling import StandardScaler
+from xlstm_ts.forecasting.frames import Series
+
+MODELS = ("auto", "xlstm")
+"""Valid values of the estimator's ``model``."""
+CHOICES = ("xlstm", "ensemble", "seasonal_naive", "naive")
+"""What can forecast after ``model="auto"``."""
+BASELINES = ("seasonal_naive", "naive")
+"""The simple forecasts the network must beat."""
+
+
+def baseline_forecast(name: str, history: np.ndarray, steps: int, season: int) -> np.ndarray:
+    """``steps`` values after ``history`` (n,) by a simple rule.
+
+    "naive": the last value; "seasonal_naive": ``y[n - m + (h mod m)]`` for step h (0-based),
+    m = ``season`` (the naive forecast when m is 1 or longer than the history).
+    """
+    if name == "seasonal_naive" and 1 < season <= len(history):
+        last_season = history[len(history) - season :]
+        return last_season[np.arange(steps) % season].astype(np.float64)
+    if name in ("naive", "seasonal_naive"):
+        return np.full(steps, float(history[-1]))
+    raise ValueError(f"unknown simple forecast {name!r}; valid: {BASELINES}")
+
+
+def validation_window_starts(length: int, held_out: int, horizon: int) -> range:
+    """Forecast starts of a series' validation windows (stride 1), as the network's validation
+    loader orders them: the first forecasts step ``length - held_out``, the last ends at the end."""
+    return range(length - held_out, length - horizon + 1) if held_out else range(0)
+
+
+def baseline_residuals(
+    name: str,
+    series: Sequence[Series],
+    held_out: Sequence[int],
+    scalers: Sequence[StandardScaler],
+    horizon: int,
+    season: int,
+) -> np.ndarray:
+    """Errors ``truth - forecast`` (N, H) of a simple forecast on every validation window, in
+    scaled units, in the order of the network's validation loader."""
+    rows = []
+    for s, n_val, scaler in zip(series, held_out, scalers, strict=True):
+        std = float(scaler.std_[0])
+        for start in validation_window_starts(len(s), n_val, horizon):
+            forecast = baseline_forecast(name, s.target[:start], horizon, season)
+            rows.append((s.target[start : start + horizon] - forecast) / std)
+    return np.asarray(rows, dtype=np.float64).reshape(-1, horizon)
+
+
+def choose(errors: dict[str, float]) -> tuple[str, str]:
+    """The candidate with the lowest error -- the network or the ensemble only if strictly better
+    than every simple forecast in ``errors`` (one that could not run is left out) -- and why."""
+    simple = min((name for name in BASELINES if name in errors), key=lambda name: errors[name])
+    learned = min((name for name in ("xlstm", "ensemble") if name in errors), key=lambda name: errors[name])
+    if errors[learned] < errors[simple]:
+        return learned, (
+            f"{learned}'s validation MAE {errors[learned]:.4g} beats {simple}'s {errors[simple]:.4g} (scaled units)"
+        )
+    return simple, (
+        f"{simple}'s validation MAE {errors[simple]:.4g} is not beaten by the network's {errors['xlstm']:.4g} "
+        f"(scaled units): the simple forecast is used"
+    )
