@@ -185,6 +185,9 @@ class XLSTMForecaster(BaseEstimator):
         quantiles: Sequence[float] | None = None,
         levels: Sequence[float] | None = None,
         future_covariates: Sequence[Hashable] | None = None,
+        past_covariates: Sequence[Hashable] | None = None,
+        static_covariates: Sequence[Hashable] | None = None,
+        target_cols: Sequence[Hashable] | None = None,
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
@@ -211,6 +214,8 @@ class XLSTMForecaster(BaseEstimator):
         accelerator: str = "auto",
         devices: int | str | list[int] = 1,
         precision: str = "32-true",
+        refit: bool = True,
+        logger: Any = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:
@@ -220,6 +225,9 @@ class XLSTMForecaster(BaseEstimator):
         self.quantiles = quantiles
         self.levels = levels
         self.future_covariates = future_covariates
+        self.past_covariates = past_covariates
+        self.static_covariates = static_covariates
+        self.target_cols = target_cols
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
@@ -246,6 +254,8 @@ class XLSTMForecaster(BaseEstimator):
         self.accelerator = accelerator
         self.devices = devices
         self.precision = precision
+        self.refit = refit
+        self.logger = logger
         self.random_state = random_state
         self.verbose = verbose
 
@@ -553,6 +563,14 @@ class XLSTMForecaster(BaseEstimator):
         quantiles = self._quantile_columns(results)
         intervals = self._interval_columns(points, contexts)
         return frames.build_output(layout, [s.id for s in series], times, points, quantiles, intervals)
+
+    # ------------------------------------------------------------------ streaming
+    def update(self, df_new: Any, *, new_series: str = "raise") -> XLSTMForecaster:
+        """Append new observations to the kept context of every series, without refitting;
+        ``predict()`` then forecasts from the new end. See :mod:`xlstm_ts.forecasting.streaming`."""
+        from xlstm_ts.forecasting.streaming import update
+
+        return update(self, df_new, new_series=new_series)
 
     # ------------------------------------------------------------------ backtests
     def cross_validation(
