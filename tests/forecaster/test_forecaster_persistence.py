@@ -29,7 +29,7 @@ def test_files_written_and_no_pickle(saved) -> None:
         "model.safetensors",
     ]
     description = json.loads((path / "forecaster.json").read_text())
-    assert description["format"] == "xlstm-ts-forecaster" and description["format_version"] == 1
+    assert description["format"] == "xlstm-ts-forecaster" and description["format_version"] == 2
     assert description["library_version"]
     fitted = description["fitted"]
     assert fitted["freq"] == "h" and fitted["lookback"] == 24 and fitted["quantiles"] == [0.1, 0.5, 0.9]
@@ -101,7 +101,7 @@ def test_refuses_tampered_descriptions(saved) -> None:
     with pytest.raises(ModelFileError, match="not an XLSTMForecaster description"):
         XLSTMForecaster.load(path)
     meta.write_text(json.dumps({**description, "format_version": 99}))
-    with pytest.raises(ModelFileError, match="format_version 99; this xlstm-ts reads up to 1: upgrade"):
+    with pytest.raises(ModelFileError, match="format_version 99; this xlstm-ts reads up to 2: upgrade"):
         XLSTMForecaster.load(path)
     broken = json.loads(original)
     del broken["fitted"]["lookback"]

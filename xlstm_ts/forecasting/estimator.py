@@ -9,6 +9,7 @@ See ``docs/forecaster.md`` for a worked example and the design notes.
 from __future__ import annotations
 
 import numbers
+import time
 import warnings
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -60,11 +61,11 @@ class XLSTMForecaster(BaseEstimator):
 
     Input forms (column names configurable):
 
-    * **long**: columns ``unique_id``, ``ds``, ``y`` (+ future covariates), one row per series and
+    * **long**: columns ``unique_id``, ``ds``, ``y`` (+ covariates), one row per series and
       time step; chosen whenever the frame has the ``id_col`` column.
     * **wide**: a time axis (the ``time_col`` column, else a ``DatetimeIndex``, else the only datetime
-      column) and one numeric column per series. Every column that is not the time axis or a future
-      covariate is a series to forecast.
+      column) and one numeric column per series: those of ``target_cols``, or (None) every column
+      that is not the time axis or a covariate.
     * a 2-D numpy array (n_steps, n_series): wide, with integer time steps.
 
     Every series is scaled by its own mean and standard deviation (of its training part) and all
@@ -95,9 +96,28 @@ class XLSTMForecaster(BaseEstimator):
         training windows; see :mod:`xlstm_ts.forecasting.conformal`). Works with and without
         ``quantiles``. A level needs enough validation windows (4 for 80 %, 19 for 95 %).
     future_covariates : list or None, default=None
-        Columns known in advance (calendar features, planned prices, weather forecasts...): extra
-        input channels. ``predict`` then needs ``future=`` with their values after each series'
-        end (see :meth:`predict`).
+        Columns known in advance (calendar features, planned prices, weather forecasts...):
+        ``predict`` then needs ``future=`` with their values after each series' end (see
+        :meth:`predict`).
+    past_covariates : list or None, default=None
+        Columns observed with the target but not known ahead (e.g. measured temperature): the
+        network reads their history only; ``future=`` never carries them. Forecasts longer than
+        ``horizon`` (recursive) are refused, as they would need the unknown values.
+    static_covariates : list or None, default=None
+        Long form only: columns with one value per series (e.g. a store's size or a region
+        code), constant on every row of a series (an error says where not); standardized across
+        the series.
+
+        Every covariate reaches the target's forecast: in "patch" mode each patch token embeds
+        the covariates of its window positions, in "variate" mode the target is the last token
+        so the causal stack has read every covariate, and a linear map of the whole window is
+        added; with covariates that map starts at a ridge regression fitted in closed form (kept
+        only if it beats the untrained start on validation; ``fit_info_["covariate_head"]``), so
+        training begins from the best linear model of history and covariates.
+    target_cols : list or None, default=None
+        Wide form: the columns to forecast (one series each). Every other column must then be
+        the time axis or a covariate: an extra column is an error that names it. None: every
+        column that is not the time axis or a covariate is a series.
     id_col, time_col, target_col : str, default="unique_id", "ds", "y"
         Column names of the long form (``time_col`` also names the wide form's time column).
     fill_missing : {"raise", "interpolate", "ffill"}, default="raise"
@@ -146,6 +166,18 @@ class XLSTMForecaster(BaseEstimator):
         refused (multi-device training is the benchmark pipeline's: ``xlstm-ts fit --devices N``).
     precision : str, default="32-true"
         Lightning precision, e.g. "bf16-mixed" on GPUs.
+    refit : bool, default=True
+        After validation picked the number of epochs (the best validation epoch), train a fresh
+        network on every window, validation steps included, for that many epochs, so the newest
+        data shapes the weights (``fit_info_["refit"]``, ``fit_info_["refit_epochs"]``). The
+        model choice (``model="auto"``) and the conformal intervals stay those measured on the
+        validation run (they cannot be re-measured honestly on data the refit trained on).
+        Skipped when there is no validation or a simple model was chosen. False: keep the
+        validation run's network (about half the fit time).
+    logger : None, "csv", "tensorboard" or a Lightning logger, default=None
+        Opt-in training logs (losses per step and epoch): "csv" and "tensorboard" write under
+        ``./lightning_logs/xlstm_ts/``; pass e.g. ``CSVLogger(save_dir)`` to choose the place. Not
+        saved with the model (a logger object is stored as None).
     random_state : int, RandomState or None, default=None
         Seed of the weight initialization, shuffling and dropout: a fixed int makes ``fit``
         reproducible on the same machine. The global random state is left untouched.
@@ -280,7 +312,8 @@ class XLSTMForecaster(BaseEstimator):
             id_col=self.id_col,
             time_col=self.time_col,
             target_col=self.target_col,
-            covariates=self._covariates(),
+            **self._covariates(),
+            target_cols=self._target_cols(),
         )
         series = frames.extract_series(frame, layout, what)
         freq = frames.infer_frequency(series, self.freq, layout.time_kind)
@@ -296,7 +329,7 @@ class XLSTMForecaster(BaseEstimator):
         lookback = self._resolve_lookback(series, freq, season)
         levels = trained_levels(self.quantiles)
         n_cov = len(layout.covariates)
-        if n_cov and lookback < self.horizon:
+        if layout.n_future and lookback < self.horizon:
             raise ValueError(
                 f"future covariates need lookback >= horizon: the window of lookback={lookback} steps carries the "
                 f"covariates of the forecast's steps, so with horizon={self.horizon} the first "
@@ -311,6 +344,8 @@ class XLSTMForecaster(BaseEstimator):
             self.horizon,
             self.validation_size,
             columns=lambda s: (layout.target_col if layout.form == "long" else s.id, *layout.covariates),
+            n_past=layout.n_past,
+            n_static=layout.n_static,
         )
         no_validation = data.val is None and self.validation_size not in (0, 0.0)
         if no_validation:
@@ -345,24 +380,7 @@ class XLSTMForecaster(BaseEstimator):
             devices=self.devices,
             precision=self.precision,
         )
-        from xlstm_ts.models.registry import build_network
-        from xlstm_ts.training.trainer import train_network  # here: predicting and loading never load Lightning
-
-        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
-            _, backbone = build_network("xlstm", model_config, n_channels=1 + n_cov, output_channels=[0])
-            network = ForecastNetwork(backbone, self.horizon, lookback, n_cov, len(levels) if levels else 0)
-            train_loader, val_loader = loaders(data, self.batch_size, seed)
-            outcome = train_network(
-                network,
-                train_loader,
-                val_loader,
-                train_config,
-                quantiles=levels,
-                progress="bar" if self.verbose > 0 else "none",
-                verbose_logs=self.verbose > 1,
-            )
+        outcome, covariate_start = self._train(layout, model_config, lookback, levels, data, train_config)
         info = {
             "epochs": outcome.epochs,
             "best_epoch": outcome.best_epoch,
@@ -376,8 +394,17 @@ class XLSTMForecaster(BaseEstimator):
             "calibration_windows": data.n_val_windows if intervals else 0,
             "validation": _describe_validation(data.validation_steps),
             "validation_steps": {_json_id(s.id): n for s, n in zip(series, data.validation_steps, strict=True)},
+            "covariates": {
+                "future": [_json_id(c) for c in layout.future_covariates],
+                "past": [_json_id(c) for c in layout.past_covariates],
+                "static": [_json_id(c) for c in layout.static_covariates],
+            },
         }
+        if covariate_start is not None:
+            info["covariate_head"] = covariate_start
         chosen, scores = self._select_model(outcome.network, data, series, season, lookback, levels, info)
+        network = self._refit(layout, model_config, lookback, levels, series, data, train_config, outcome, chosen,
+                              covariate_start, info)
         state = FittedState(
             layout=layout,
             freq=freq,
@@ -388,7 +415,7 @@ class XLSTMForecaster(BaseEstimator):
             series_ids=[s.id for s in series],
             scalers={s.id: scaler for s, scaler in zip(series, data.scalers, strict=True)},
             model_config=model_config,
-            network=outcome.network,
+            network=network,
             fit_info=info,
             context_target=np.stack([s.target[-lookback:] for s in series]),
             context_covariates=np.stack([s.covariates[-lookback:] for s in series]),
@@ -398,6 +425,121 @@ class XLSTMForecaster(BaseEstimator):
             chosen_model=chosen,
         )
         return self._adopt(state)
+
+    def _build_network(
+        self, layout: FrameLayout, model_config: dict[str, Any], lookback: int, levels: tuple[float, ...] | None
+    ) -> ForecastNetwork:
+        """A fresh (untrained) network for ``layout``'s covariates (draws from torch's RNG)."""
+        from xlstm_ts.models.forecast_network import backbone_channels
+        from xlstm_ts.models.registry import build_network
+
+        n_cov = len(layout.covariates)
+        n_channels, output_channels = backbone_channels(model_config["token_axis"], n_cov)
+        _, backbone = build_network("xlstm", model_config, n_channels=n_channels, output_channels=output_channels)
+        network = ForecastNetwork(
+            backbone, self.horizon, lookback, n_cov, len(levels) if levels else 0,
+            n_past=layout.n_past, n_static=layout.n_static,
+        )
+        if n_cov:
+            network.zero_backbone_outputs()  # training starts from the linear (ridge) start
+        return network
+
+    def _train(
+        self,
+        layout: FrameLayout,
+        model_config: dict[str, Any],
+        lookback: int,
+        levels: tuple[float, ...] | None,
+        data: Any,
+        train_config: TrainConfig,
+        covariate_penalty: float | str | None = "choose",
+        epochs: bool = True,
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """Build, warm-start and train a network on ``data`` with the core; returns the
+        :class:`~xlstm_ts.training.trainer.TrainOutcome` and what the covariate start did.
+
+        ``covariate_penalty``: "choose" (the ridge start's penalty is chosen on validation), a
+        float (that penalty) or None (the covariate head starts at zero). ``epochs=False``: only the
+        ridge start, no gradient training (the refit of a ridge start that no epoch beat)."""
+        from dataclasses import replace
+
+        from torch.utils.data import DataLoader
+
+        from xlstm_ts.forecasting.covariate_head import start_covariate_head
+        from xlstm_ts.training.trainer import TrainOutcome, make_logger, train_network  # predicting never loads Lightning
+
+        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(train_config.seed)
+            network = self._build_network(layout, model_config, lookback, levels)
+            train_loader, val_loader = loaders(data, self.batch_size, train_config.seed)
+            covariate_start = None
+            if network.covariate_head is not None and covariate_penalty is not None:
+                in_order = DataLoader(data.train, batch_size=512)
+                penalty = None if covariate_penalty == "choose" else float(covariate_penalty)
+                covariate_start = start_covariate_head(network, in_order, val_loader, penalty)
+                if covariate_start["start"] == "ridge" and val_loader is not None:
+                    # the ridge start is a fitted model: training keeps it unless an epoch beats it
+                    train_config = replace(train_config, select_initial=True)
+            if not epochs:
+                return TrainOutcome(network.cpu().eval(), 0, -1, None, None, False, 0.0), covariate_start
+            outcome = train_network(
+                network,
+                train_loader,
+                val_loader,
+                train_config,
+                quantiles=levels,
+                progress="bar" if self.verbose > 0 else "none",
+                verbose_logs=self.verbose > 1,
+                logger=make_logger(self.logger),
+            )
+        return outcome, covariate_start
+
+    def _refit(
+        self,
+        layout: FrameLayout,
+        model_config: dict[str, Any],
+        lookback: int,
+        levels: tuple[float, ...] | None,
+        series: list[Series],
+        data: Any,
+        train_config: TrainConfig,
+        outcome: Any,
+        chosen: str,
+        covariate_start: dict[str, Any] | None,
+        info: dict[str, Any],
+    ) -> ForecastNetwork:
+        """With ``refit=True``: retrain on every window (validation included) for the epochs that
+        validation picked; records why or why not in ``info["refit"]``. Returns the network to keep."""
+        from dataclasses import replace
+
+        if not self.refit:
+            info["refit"] = {"done": False, "reason": "refit=False"}
+            return outcome.network
+        if data.val is None:
+            info["refit"] = {"done": False, "reason": "no validation hold-out: the network already trained on every window"}
+            return outcome.network
+        if chosen not in ("xlstm", "ensemble"):
+            info["refit"] = {"done": False, "reason": f"the chosen model is {chosen}: the network does not forecast"}
+            return outcome.network
+        ridge = covariate_start is not None and covariate_start.get("start") == "ridge"
+        if outcome.best_epoch < 0 and not ridge:
+            info["refit"] = {"done": False, "reason": "the untrained weights were best on validation"}
+            return outcome.network
+        epochs = outcome.best_epoch + 1  # 0: the ridge start was best, refitted on every window alone
+        full = prepare(
+            series, lookback, self.horizon, 0,
+            columns=lambda s: (layout.target_col if layout.form == "long" else s.id, *layout.covariates),
+            n_past=layout.n_past, n_static=layout.n_static, reuse_scalers=data.scalers,
+        )
+        config = replace(train_config, max_epochs=max(epochs, 1), patience=0, select_initial=False)
+        penalty = covariate_start.get("penalty") if covariate_start else None  # None: it started at zero
+        start = time.perf_counter()
+        refitted, _ = self._train(layout, model_config, lookback, levels, full, config, penalty, epochs=epochs > 0)
+        info["refit"] = {"done": True, "epochs": epochs, "windows": full.n_train_windows,
+                         "train_seconds": round(time.perf_counter() - start, 3)}
+        info["refit_epochs"] = epochs
+        return refitted.network
 
     def _select_model(
         self,
@@ -727,6 +869,8 @@ class XLSTMForecaster(BaseEstimator):
         params = self.get_params(deep=False)
         if not isinstance(params.get("random_state"), (int, type(None))):
             params["random_state"] = None  # a RandomState object: the seed actually used is in fit_info
+        if not isinstance(params.get("logger"), (str, type(None))):
+            params["logger"] = None  # a logger object is not JSON; the model does not need it
         return save_forecaster(self.state_, params, path)
 
     @classmethod
@@ -809,6 +953,14 @@ class XLSTMForecaster(BaseEstimator):
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}; got {self.model!r}")
         self._covariates()
+        self._target_cols()
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False; got {self.refit!r}")
+        if self.logger is not None and self.logger is not False and not isinstance(self.logger, str):
+            if not hasattr(self.logger, "log_metrics"):
+                raise ValueError(f"logger must be None, 'csv', 'tensorboard' or a Lightning Logger; got {self.logger!r}")
+        elif isinstance(self.logger, str) and self.logger not in ("csv", "tensorboard"):
+            raise ValueError(f"logger must be None, 'csv', 'tensorboard' or a Lightning Logger; got {self.logger!r}")
         vs = self.validation_size
         if vs is not None:
             if isinstance(vs, bool) or not isinstance(vs, numbers.Real):
@@ -829,15 +981,21 @@ class XLSTMForecaster(BaseEstimator):
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, dict):
             raise ValueError(f"model_kwargs must be a dict or None; got {type(self.model_kwargs).__name__}")
 
-    def _covariates(self) -> tuple[Hashable, ...]:
-        cov = self.future_covariates
-        if cov is None:
-            return ()
-        if isinstance(cov, (str, bytes)) or not isinstance(cov, Sequence):
-            raise ValueError(f"future_covariates must be a list of column names; got {cov!r}")
-        if len(set(cov)) != len(cov):
-            raise ValueError(f"future_covariates has repeated names: {list(cov)}")
-        return tuple(cov)
+    def _covariates(self) -> dict[str, tuple[Hashable, ...]]:
+        """The covariate lists checked, as keyword arguments of :func:`frames.detect_layout`."""
+        out = {}
+        for name, key in (("future_covariates", "covariates"), ("past_covariates", "past_covariates"),
+                          ("static_covariates", "static_covariates")):
+            out[key] = _column_list(name, getattr(self, name))
+        return out
+
+    def _target_cols(self) -> tuple[Hashable, ...] | None:
+        if self.target_cols is None:
+            return None
+        targets = _column_list("target_cols", self.target_cols)
+        if not targets:
+            raise ValueError("target_cols must name at least one column (or be None: every other column)")
+        return targets
 
     def _quantile_columns(
         self, results: list[tuple[np.ndarray, np.ndarray | None]]
@@ -963,15 +1121,26 @@ class XLSTMForecaster(BaseEstimator):
         return layout, series
 
     def _contexts(self, series: list[Series], layout: FrameLayout, h: int, future: Any) -> list[Context]:
-        n_cov = len(self.layout_.covariates)
+        """What each series' forecast starts from: its history and, for future covariates, their
+        values from ``future`` for whole blocks of ``horizon`` steps (past-only covariates are NaN
+        there, never read; static ones keep their value)."""
+        fitted = self.layout_
+        n_future = fitted.n_future
         steps = blocks_needed(h, self.horizon) * self.horizon
-        if n_cov == 0:
+        if fitted.n_past and steps > self.horizon:
+            raise ValueError(
+                f"h={h} is longer than horizon={self.horizon}: a recursive forecast would need the past-only covariates "
+                f"{list(fitted.past_covariates)} of the steps being forecast, which are not known yet; train with "
+                f"horizon={h} or leave past_covariates out"
+            )
+        if n_future == 0:
             if future is not None:
                 raise ValueError("future= was given but the model has no future_covariates; leave it out")
-            return [Context(s.target, s.covariates, self.state_.scaler_for(s), s.id) for s in series]
+            return [Context(s.target, self._extend(s, np.zeros((steps, 0))), self.state_.scaler_for(s), s.id)
+                    for s in series]
         if future is None:
             raise ValueError(
-                f"this model uses the future covariates {list(self.layout_.covariates)}: pass future= with their "
+                f"this model uses the future covariates {list(fitted.future_covariates)}: pass future= with their "
                 f"values for the {steps} steps after each series' end (h={h} rounded up to whole blocks of "
                 f"horizon={self.horizon})"
             )
@@ -980,10 +1149,20 @@ class XLSTMForecaster(BaseEstimator):
         for s in series:
             wanted = frames.future_times(s.time[-1], self.freq_, steps, layout.time_kind)
             values = frames.future_values(tables, s.id if layout.form == "long" else None, wanted, s.id)
-            contexts.append(
-                Context(s.target, np.concatenate([s.covariates, values]), self.state_.scaler_for(s), s.id)
-            )
+            contexts.append(Context(s.target, self._extend(s, values), self.state_.scaler_for(s), s.id))
         return contexts
+
+    def _extend(self, series: Series, future_values: np.ndarray) -> np.ndarray:
+        """The series' covariates (T, K) followed by (f, K) future rows: ``future_values`` (f, n_future),
+        NaN for the past-only covariates, the series' value for the static ones."""
+        fitted = self.layout_
+        k = len(fitted.covariates)
+        if k == 0:
+            return series.covariates
+        f = len(future_values)
+        past = np.full((f, fitted.n_past), np.nan)
+        static = np.repeat(series.covariates[-1:, k - fitted.n_static :], f, axis=0)
+        return np.concatenate([series.covariates, np.column_stack([future_values, past, static])])
 
 
 def _describe_validation(steps: list[int]) -> str:
@@ -1048,6 +1227,17 @@ def _check_one_device(devices: Any) -> None:
             f"devices={devices!r}: XLSTMForecaster trains on one device (devices=1, or e.g. devices=[2] for the "
             f"third GPU); multi-device training is the benchmark pipeline's (xlstm-ts fit --devices N --strategy ddp)"
         )
+
+
+def _column_list(name: str, value: Any) -> tuple[Hashable, ...]:
+    """A list-of-column-names parameter checked (None -> ())."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValueError(f"{name} must be a list of column names; got {value!r} (for one column: [{value!r}])")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{name} has repeated names: {list(value)}")
+    return tuple(value)
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:

@@ -31,10 +31,12 @@ from xlstm_ts.forecasting.frames import FrameLayout
 from xlstm_ts.forecasting.selection import CHOICES
 from xlstm_ts.forecasting.state import FittedState, requested_levels
 from xlstm_ts.io import ModelFileError, load_network, save_network
-from xlstm_ts.models.forecast_network import ForecastNetwork
+from xlstm_ts.models.forecast_network import ForecastNetwork, backbone_channels
 
 FORMAT = "xlstm-ts-forecaster"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: the covariate paths of :class:`ForecastNetwork` (patch tokens carry covariates, the target is
+the last variate token); version-1 models load only without covariates (the same network then)."""
 META_FILE = "forecaster.json"
 TENSOR_FILE = "forecaster.safetensors"
 
@@ -50,22 +52,21 @@ def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"{directory} exists and is not a directory; save() writes a model directory")
     network = state.network
+    n_channels, output_channels = backbone_channels(network.token_axis, network.n_covariates)
     save_network(
         directory,
         network.backbone,
         "xlstm",
         state.model_config,
-        1 + network.n_covariates,
-        [0],
+        n_channels,
+        output_channels,
         metadata={"written_by": "XLSTMForecaster.save"},
     )
     tensors = {
         "context.target": torch.from_numpy(np.ascontiguousarray(state.context_target, dtype=np.float64)),
         "context.covariates": torch.from_numpy(np.ascontiguousarray(state.context_covariates, dtype=np.float64)),
+        **network.extra_state_tensors(),
     }
-    if network.covariate_head is not None:
-        for name, tensor in network.covariate_head.state_dict().items():
-            tensors[f"covariate_head.{name}"] = tensor.detach().cpu().contiguous()
     save_file(tensors, str(directory / TENSOR_FILE), metadata={"format": FORMAT})
     series = [
         {
@@ -180,7 +181,15 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
     if backbone_description.get("config") != model_config:
         raise ModelFileError(f"{directory / 'model.json'} does not describe the network of {meta_path}")
     n_cov = len(layout.covariates)
-    network = ForecastNetwork(backbone, horizon, lookback, n_cov, n_q)
+    if n_cov and version < 2:
+        raise ModelFileError(
+            f"{meta_path} was written by an older xlstm-ts (format_version {version}) whose covariate network this "
+            f"version no longer builds; refit the model with this version"
+        )
+    expected_channels = backbone_channels(model_config.get("token_axis"), n_cov)
+    if (backbone_description.get("n_channels"), backbone_description.get("output_channels")) != expected_channels:
+        raise ModelFileError(f"{directory / 'model.json'}: the backbone's channels do not match {n_cov} covariates")
+    network = ForecastNetwork(backbone, horizon, lookback, n_cov, n_q, n_past=layout.n_past, n_static=layout.n_static)
     tensor_path = directory / TENSOR_FILE
     if not tensor_path.is_file():
         raise ModelFileError(f"{tensor_path} not found next to {META_FILE}")
@@ -188,12 +197,14 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         tensors = load_file(str(tensor_path), device="cpu")
     except (SafetensorError, OSError) as err:
         raise ModelFileError(f"{tensor_path} is not a readable safetensors file ({err})") from err
-    head = {k.removeprefix("covariate_head."): v for k, v in tensors.items() if k.startswith("covariate_head.")}
     try:
-        if network.covariate_head is not None:
-            network.covariate_head.load_state_dict(head, strict=True)
-        elif head:
-            raise RuntimeError("covariate head weights present but the model has no covariates")
+        for prefix in ("covariate_head", "covariate_tokens"):
+            module = getattr(network, prefix)
+            weights = {k.removeprefix(f"{prefix}."): v for k, v in tensors.items() if k.startswith(f"{prefix}.")}
+            if module is not None:
+                module.load_state_dict(weights, strict=True)
+            elif weights:
+                raise RuntimeError(f"{prefix} weights present but this model has no such layer")
     except RuntimeError as err:
         raise ModelFileError(f"{tensor_path} does not match the network in {META_FILE}: {err}") from err
     target = tensors.get("context.target")

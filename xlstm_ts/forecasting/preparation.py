@@ -70,18 +70,45 @@ def series_scaler(
     return StandardScaler.from_state_dict({"mean": mean.tolist(), "std": std.tolist()})
 
 
-def model_inputs(target: np.ndarray, covariates: np.ndarray, horizon: int) -> np.ndarray:
-    """Network input rows (n, 1 + K): the target and the covariates lead by ``horizon`` steps.
+def model_inputs(target: np.ndarray, covariates: np.ndarray, horizon: int, n_future: int | None = None) -> np.ndarray:
+    """Network input rows (n, 1 + K): the target, the future covariates lead by ``horizon`` steps,
+    then the past and static covariates at their own step.
 
-    Row t holds ``[target[t], covariates[t + horizon]]``. ``covariates`` may be longer than
-    ``target`` (past rows then known future rows); rows whose lead falls past its end repeat its
-    last row (windows that can read them are never built).
+    Row t holds ``[target[t], covariates[t + horizon, :n_future], covariates[t, n_future:]]``
+    (``n_future=None``: every covariate is future-known). ``covariates`` may be longer than
+    ``target`` (past rows then known future rows); leads past its end repeat its last row
+    (windows that can read them are never built).
     """
     n = len(target)
-    if covariates.shape[1] == 0:
+    k = covariates.shape[1]
+    n_future = k if n_future is None else n_future
+    if k == 0:
         return target[:, None].astype(np.float64)
     index = np.minimum(np.arange(n) + horizon, len(covariates) - 1)
-    return np.column_stack([target, covariates[index]])
+    return np.column_stack([target, covariates[index, :n_future], covariates[:n, n_future:]])
+
+
+def static_statistics(series: Sequence[Series], n_static: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of each static covariate across the series (S,), (S,): static values are
+    standardized across series (within one series they are constant and would all scale to 0)."""
+    if n_static == 0:
+        return np.zeros(0), np.ones(0)
+    values = np.stack([s.covariates[0, s.covariates.shape[1] - n_static :] for s in series])
+    mean = values.mean(axis=0)
+    std = values.std(axis=0)
+    std = np.where(std > 1e-12 * np.maximum(np.abs(mean), 1.0), std, np.maximum(np.abs(mean), 1.0))
+    return mean, std
+
+
+def with_static_statistics(scaler: StandardScaler, mean: np.ndarray, std: np.ndarray) -> StandardScaler:
+    """``scaler`` with its last ``len(mean)`` channels replaced by the cross-series statistics."""
+    if len(mean) == 0:
+        return scaler
+    state = scaler.state_dict()
+    n = len(mean)
+    state["mean"] = [*list(state["mean"])[:-n], *mean.tolist()]
+    state["std"] = [*list(state["std"])[:-n], *std.tolist()]
+    return StandardScaler.from_state_dict(state)
 
 
 def held_out_steps(length: int, horizon: int, validation_size: Any) -> int:
@@ -122,18 +149,29 @@ def prepare(
     horizon: int,
     validation_size: Any,
     columns: Callable[[Series], Sequence[Hashable]] | None = None,
+    n_past: int = 0,
+    n_static: int = 0,
+    reuse_scalers: Sequence[StandardScaler] | None = None,
 ) -> PreparedData:
     """Scale each series with statistics of its training part, build the windows, split them.
 
-    ``columns(series)`` names the series' channels (target, covariates) in error messages.
+    ``columns(series)`` names the series' channels (target, covariates) in error messages. The
+    last ``n_static`` covariates are static (scaled across series), the ``n_past`` before them
+    past-only (not lead), the rest future-known (lead by ``horizon``; see :func:`model_inputs`).
+    ``reuse_scalers``: use these per-series scalers (a refit on every window keeps the statistics
+    the validation run was scaled with) instead of fitting them on the training parts.
     """
     train_sets, val_sets, scalers, held_out = [], [], [], []
+    static_mean, static_std = static_statistics(series, n_static)
     for s in series:
         n = len(s)
         n_val = validation_steps(n, lookback, horizon, validation_size)
         channels = np.column_stack([s.target, s.covariates])
         names = columns(s) if columns is not None else None
-        scaler = series_scaler(channels[: n - n_val], s.id, names)
+        if reuse_scalers is not None:
+            scaler = reuse_scalers[len(held_out)]
+        else:
+            scaler = with_static_statistics(series_scaler(channels[: n - n_val], s.id, names), static_mean, static_std)
         scaled = scaler.transform(channels)
         if not np.isfinite(scaled).all():  # validation steps far beyond the training part's scale
             col = int(np.flatnonzero(~np.isfinite(scaled).all(axis=0))[0])
@@ -141,7 +179,8 @@ def prepare(
                 f"fit(df): series {s.id!r}, column {(names[col] if names else col)!r} has values that overflow when "
                 f"standardized by its training part's statistics; rescale the column"
             )
-        inputs = model_inputs(scaled[:, 0], scaled[:, 1:], horizon).astype(np.float32)
+        n_future = s.covariates.shape[1] - n_past - n_static
+        inputs = model_inputs(scaled[:, 0], scaled[:, 1:], horizon, n_future).astype(np.float32)
         train_sets.append(WindowDataset(inputs[: n - n_val], lookback, horizon, features="MS", target_index=0))
         if n_val:
             val_sets.append(

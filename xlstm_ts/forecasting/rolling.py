@@ -62,15 +62,23 @@ def forecast(
     """
     network = network.eval()
     device = next(network.parameters()).device
-    horizon, lookback = network.horizon, network.lookback
+    horizon, lookback, n_future = network.horizon, network.lookback, network.n_future
     blocks = blocks_needed(h, horizon)
+    if blocks > 1 and n_future < network.n_covariates:
+        raise ValueError(
+            f"h={h} is longer than horizon={horizon}: a recursive forecast would need the past-only covariates of "
+            f"the steps being forecast, which are not known yet; train with horizon={h} or leave past_covariates out"
+        )
     scaled_target = []
     scaled_cov = []
     for ctx in contexts:
         k = ctx.covariates.shape[1]
+        n = len(ctx.target)
         target = (ctx.target - ctx.scaler.mean_[0]) / ctx.scaler.std_[0]
         cov = (ctx.covariates - ctx.scaler.mean_[1:]) / ctx.scaler.std_[1:] if k else ctx.covariates
-        _check_scaled(ctx, target[-lookback:], cov[len(ctx.target) - lookback :])
+        # what the network reads: future covariates up to the forecast's end, the others up to the history's
+        read = [cov[n - lookback :, :n_future], cov[n - lookback : n, n_future:]]
+        _check_scaled(ctx, target[-lookback:], read, n_future)
         scaled_target.append(list(target[-lookback:]))
         scaled_cov.append(cov[len(ctx.target) - lookback :])  # aligned with the kept target rows
     outputs: list[list[np.ndarray]] = [[] for _ in contexts]
@@ -80,7 +88,7 @@ def forecast(
             n = len(scaled_target[i])
             history = np.asarray(scaled_target[i][n - lookback :])
             covariates = scaled_cov[i][n - lookback : n + horizon]
-            rows.append(model_inputs(history, covariates, horizon))
+            rows.append(model_inputs(history, covariates, horizon, n_future))
         x_all = np.stack(rows).astype(np.float32)
         results = []
         for start in range(0, len(x_all), PREDICT_BATCH):
@@ -108,16 +116,17 @@ def forecast(
     return result
 
 
-def _check_scaled(ctx: Context, target: np.ndarray, covariates: np.ndarray) -> None:
-    """The standardized window must be finite and within ``MAX_SCALED`` (float32 network inputs)."""
-    for col, values in enumerate([target[:, None], covariates]):
+def _check_scaled(ctx: Context, target: np.ndarray, covariates: list[np.ndarray], n_future: int) -> None:
+    """The standardized window (target; future covariates; past and static covariates) must be
+    finite and within ``MAX_SCALED`` (float32 network inputs)."""
+    for part, values in enumerate([target[:, None], *covariates]):
         if values.size == 0:
             continue
         with np.errstate(invalid="ignore"):
             worst = np.abs(values).max(axis=0)
         bad = ~(worst <= MAX_SCALED)
         if bad.any():
-            channel = 0 if col == 0 else 1 + int(np.flatnonzero(bad)[0])
+            channel = 0 if part == 0 else 1 + int(np.flatnonzero(bad)[0]) + (n_future if part == 2 else 0)
             which = "target" if channel == 0 else f"covariate {channel - 1}"
             mean, std = ctx.scaler.mean_[channel], ctx.scaler.std_[channel]
             raise ValueError(

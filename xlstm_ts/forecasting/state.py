@@ -101,10 +101,15 @@ class FittedState:
             known = False
         if known:
             return self.scalers[series.id]
-        from xlstm_ts.forecasting.preparation import series_scaler
+        from xlstm_ts.forecasting.preparation import series_scaler, with_static_statistics
 
         columns = (self.layout.target_col if self.layout.form == "long" else series.id, *self.layout.covariates)
-        return series_scaler(np.column_stack([series.target, series.covariates]), series.id, columns, "predict(df)")
+        own = series_scaler(np.column_stack([series.target, series.covariates]), series.id, columns, "predict(df)")
+        n_static = self.layout.n_static
+        if not n_static:
+            return own
+        fitted = next(iter(self.scalers.values()))  # static covariates are scaled across the fit series
+        return with_static_statistics(own, fitted.mean_[-n_static:], fitted.std_[-n_static:])
 
 
 def requested_levels(quantiles: Any) -> tuple[float, ...] | None:

@@ -63,21 +63,29 @@ class XLSTMForecastNet(nn.Module):
             self.trend_head.weight.zero_()
             self.trend_head.bias.zero_()
 
-    def _xlstm_path(self, x: torch.Tensor) -> torch.Tensor:
+    def _xlstm_path(self, x: torch.Tensor, token_bias: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, L, C) normalized -> forecast (B, H, C) through the stack."""
         B, L, C = x.shape
         if self.config.token_axis == "patch":
             series = x.transpose(1, 2).reshape(B * C, L)  # channels folded into the batch
             tokens = self.embed(patchify(series, self.config.patch_len, self.config.patch_stride))  # (B*C, N, D)
+            if token_bias is not None:
+                tokens = tokens + token_bias
             hidden = self.stack(self.embedding_dropout(tokens))  # (B*C, N, D)
             out = self.head(self.head_dropout(hidden.flatten(1)))  # (B*C, H)
             return out.reshape(B, C, -1).transpose(1, 2)
         tokens = self.embed(x.transpose(1, 2))  # (B, C, D): one token per variate
+        if token_bias is not None:
+            tokens = tokens + token_bias
         hidden = self.stack(self.embedding_dropout(tokens))  # (B, C, D)
         return self.head(self.head_dropout(hidden)).transpose(1, 2)  # (B, H, C)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, L, C_in) -> forecast (B, H, C_out) in the input's units."""
+    def forward(self, x: torch.Tensor, token_bias: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, L, C_in) -> forecast (B, H, C_out) in the input's units.
+
+        ``token_bias``: optional (B * C_in, N, D) in "patch" mode or (B, C_in, D) in "variate"
+        mode, added to the token embeddings before the stack (how the estimator's network lets
+        patch tokens carry covariates)."""
         if x.dim() != 3 or x.shape[1] != self.config.lookback or x.shape[2] != self.n_channels:
             raise ValueError(
                 f"expected input (batch, lookback={self.config.lookback}, channels={self.n_channels}); "
@@ -88,9 +96,9 @@ class XLSTMForecastNet(nn.Module):
             x, stats = self.revin.normalize(x)
         if self.decomposition is not None:
             remainder, trend = self.decomposition(x)
-            y = self._xlstm_path(remainder) + self.trend_head(trend.transpose(1, 2)).transpose(1, 2)
+            y = self._xlstm_path(remainder, token_bias) + self.trend_head(trend.transpose(1, 2)).transpose(1, 2)
         else:
-            y = self._xlstm_path(x)
+            y = self._xlstm_path(x, token_bias)
         if self.linear_skip is not None:
             y = y + self.linear_skip(x.transpose(1, 2)).transpose(1, 2)
         if stats is not None:

@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import lightning.pytorch as pl
 import numpy as np
@@ -84,6 +84,32 @@ def lightning_output(verbose_logs: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
+LOGGERS = ("csv", "tensorboard")
+"""Names :func:`make_logger` accepts."""
+
+
+def make_logger(logger: Any, save_dir: str = "lightning_logs", name: str = "xlstm_ts") -> Any:
+    """A Lightning logger from ``logger``: None/False -> None; "csv" -> ``CSVLogger``;
+    "tensorboard" -> ``TensorBoardLogger`` (needs the tensorboard package); a Lightning
+    ``Logger`` instance is returned as is. Logs go to ``save_dir/name/version_N``."""
+    from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
+
+    if logger is None or logger is False:
+        return None
+    if isinstance(logger, Logger):
+        return logger
+    if logger == "csv":
+        return CSVLogger(save_dir, name=name)
+    if logger == "tensorboard":
+        try:
+            return TensorBoardLogger(save_dir, name=name)
+        except ModuleNotFoundError as err:
+            raise ValueError(
+                f"logger='tensorboard' needs the tensorboard package ({err}); pip install tensorboard, or use logger='csv'"
+            ) from None
+    raise ValueError(f"logger must be None, {' or '.join(repr(n) for n in LOGGERS)}, or a Lightning Logger; got {logger!r}")
+
+
 def validation_score(network: nn.Module, loader: DataLoader, quantiles: Sequence[float] | None) -> float:
     """``val_loss`` of ``network`` as it is now, over every window of ``loader`` (what
     ``select_initial`` scores the untrained network with): MSE, or the pinball loss for quantiles."""
@@ -106,6 +132,7 @@ def train_network(
     progress: Progress = "bar",
     verbose_logs: bool = False,
     sanity_check: bool = False,
+    logger: Any = None,
 ) -> TrainOutcome:
     """Train ``network`` in place and keep the weights of its best validation epoch.
 
@@ -122,6 +149,8 @@ def train_network(
         verbose_logs: Lightning's informational logs and model summary (restored afterwards either way).
         sanity_check: validate two batches before training (Lightning's sanity check; it draws from
             the global RNG, so it is part of a seeded run's identity).
+        logger: None (no logging) or a Lightning logger (e.g. ``CSVLogger``, ``TensorBoardLogger``),
+            see :func:`make_logger`.
     Returns:
         A :class:`TrainOutcome`; its network is on CPU in eval mode. On non-zero DDP ranks
         ``is_global_zero`` is False and the weights are those of that rank.
@@ -153,7 +182,8 @@ def train_network(
             num_sanity_val_steps=2 if sanity_check and val_loader is not None else 0,
             callbacks=trainer_callbacks,
             enable_checkpointing=False,
-            logger=False,
+            logger=logger if logger is not None else False,
+            log_every_n_steps=1 if logger is not None else 50,
             enable_progress_bar=progress == "bar",
             enable_model_summary=verbose_logs,
             deterministic=False,

@@ -29,7 +29,7 @@ def read_future(data: Any, layout: FrameLayout, id_col: Hashable, what: str = "f
     Long: columns id, time, covariates. Wide: the time column (or DatetimeIndex) and the covariates.
     numpy: an array (steps, K) of the steps right after the end of the series.
     """
-    covariates = list(layout.covariates)
+    covariates = list(layout.future_covariates)
     if layout.library == "numpy" or isinstance(data, np.ndarray):
         array = np.asarray(data, dtype=np.float64)
         if array.ndim == 1 and len(covariates) == 1:

@@ -32,7 +32,8 @@ class FrameLayout:
     targets: tuple[Hashable, ...]
     """Wide form: the value columns (one series each), in frame order. Long form: ()."""
     covariates: tuple[Hashable, ...]
-    """Future covariate columns (extra input channels whose future values predict() needs)."""
+    """Every covariate column, in channel order: the future-known ones (whose values after the end
+    ``predict`` needs), then the past-only ones, then the static ones (``n_past``, ``n_static``)."""
     columns: tuple[Hashable, ...]
     """Every column of the fit frame (the time index excluded), in order."""
     time_kind: TimeKind
@@ -40,6 +41,30 @@ class FrameLayout:
     """dtype of the time axis (e.g. ``datetime64[us, UTC]``, ``int64``), restored on output."""
     id_dtype: str | None = None
     """Long form: dtype of the id column, restored on output."""
+    n_past: int = 0
+    """How many of ``covariates`` (after the future ones) are past-only: observed, never known ahead."""
+    n_static: int = 0
+    """How many of ``covariates`` (the last ones) are static: one value per series (long form)."""
+
+    @property
+    def n_future(self) -> int:
+        """How many of ``covariates`` (the first ones) are known in advance."""
+        return len(self.covariates) - self.n_past - self.n_static
+
+    @property
+    def future_covariates(self) -> tuple[Hashable, ...]:
+        """The known-in-advance covariate columns (``future=`` of ``predict`` carries them)."""
+        return self.covariates[: self.n_future]
+
+    @property
+    def past_covariates(self) -> tuple[Hashable, ...]:
+        """The past-only covariate columns."""
+        return self.covariates[self.n_future : self.n_future + self.n_past]
+
+    @property
+    def static_covariates(self) -> tuple[Hashable, ...]:
+        """The static covariate columns (constant within each series)."""
+        return self.covariates[len(self.covariates) - self.n_static :]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
@@ -56,6 +81,8 @@ class FrameLayout:
             "time_kind": self.time_kind,
             "time_dtype": self.time_dtype,
             "id_dtype": self.id_dtype,
+            "n_past": self.n_past,
+            "n_static": self.n_static,
         }
 
     @classmethod
@@ -74,7 +101,11 @@ class FrameLayout:
             time_kind=values["time_kind"],
             time_dtype=str(values["time_dtype"]),
             id_dtype=values.get("id_dtype"),
+            n_past=int(values.get("n_past", 0)),
+            n_static=int(values.get("n_static", 0)),
         )
+        if not 0 <= layout.n_past + layout.n_static <= len(layout.covariates) or min(layout.n_past, layout.n_static) < 0:
+            raise ValueError(f"n_past={layout.n_past}, n_static={layout.n_static} do not fit {len(layout.covariates)} covariates")
         if layout.library not in ("pandas", "polars", "numpy") or layout.form not in ("wide", "long"):
             raise ValueError(f"unknown library/form {layout.library!r}/{layout.form!r}")
         if layout.time_kind not in ("datetime", "integer"):
@@ -92,7 +123,7 @@ class Series:
     target: np.ndarray
     """(T,) float64; may hold NaN until the missing-value policy is applied."""
     covariates: np.ndarray
-    """(T, K) float64, K = number of future covariates (K may be 0)."""
+    """(T, K) float64, K = number of covariates (future, past, static; K may be 0)."""
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """(T,) position of each time step among the input frame's rows (-1 for a step added by the
     time grid), for error messages."""
@@ -148,24 +179,34 @@ def detect_layout(
     time_col: Hashable,
     target_col: Hashable,
     covariates: Sequence[Hashable],
+    past_covariates: Sequence[Hashable] = (),
+    static_covariates: Sequence[Hashable] = (),
+    target_cols: Sequence[Hashable] | None = None,
     what: str = "fit(df)",
 ) -> FrameLayout:
-    """Work out the form, the time axis, the targets and the covariates of the fit frame."""
+    """Work out the form, the time axis, the targets and the covariates of the fit frame.
+
+    ``covariates`` are the future-known covariate columns; ``target_cols`` (wide form) names the
+    series to forecast (None: every column that is not the time axis or a covariate).
+    """
     columns = tuple(frame.columns)
     if len(set(columns)) != len(columns):
         duplicated = sorted({str(c) for c in columns if columns.count(c) > 1})
         raise ValueError(
             f"the frame has duplicated column names {duplicated}; rename them so that every name is unique"
         )
-    covariates = tuple(covariates)
-    missing_cov = [c for c in covariates if c not in columns]
-    if missing_cov:
-        raise ValueError(
-            f"future_covariates column(s) {missing_cov} not found; the frame's columns are {list(columns)}: check "
-            f"future_covariates= or add the columns"
-        )
+    kinds = {"future_covariates": tuple(covariates), "past_covariates": tuple(past_covariates),
+             "static_covariates": tuple(static_covariates)}
+    _check_covariate_lists(kinds, columns)
+    covariates = kinds["future_covariates"] + kinds["past_covariates"] + kinds["static_covariates"]
+    n_past, n_static = len(kinds["past_covariates"]), len(kinds["static_covariates"])
 
     if library != "numpy" and id_col in columns:  # long form
+        if target_cols is not None:
+            raise ValueError(
+                f"target_cols={list(target_cols)} is for wide frames; this frame is long (it has the id column "
+                f"{id_col!r}): name its one target column with target_col= instead"
+            )
         if time_col not in columns:
             raise ValueError(
                 f"long-form frame (it has the id column {id_col!r}) lacks the time column {time_col!r}; "
@@ -179,14 +220,15 @@ def detect_layout(
         overlap = [c for c in (id_col, time_col, target_col) if c in covariates]
         if overlap:
             raise ValueError(
-                f"{overlap} cannot be both a future covariate and the id/time/target column; remove them from "
-                f"future_covariates="
+                f"{overlap} cannot be both a covariate and the id/time/target column; remove them from the "
+                f"covariate lists"
             )
         extra = [c for c in columns if c not in (id_col, time_col, target_col, *covariates)]
         if extra:
             raise ValueError(
                 f"unexpected column(s) {extra} in the long-form frame: list them in future_covariates= "
-                f"(known-in-advance inputs) or drop them; expected {[id_col, time_col, target_col, *covariates]}"
+                f"(known in advance), past_covariates= (observed only) or static_covariates= (one value per "
+                f"series), or drop them; expected {[id_col, time_col, target_col, *covariates]}"
             )
         time_values = frame[time_col]
         return FrameLayout(
@@ -202,9 +244,17 @@ def detect_layout(
             time_kind=_time_kind(time_values, time_col),
             time_dtype=str(_parse_time(time_values, time_col, what).dtype),
             id_dtype=str(frame[id_col].dtype),
+            n_past=n_past,
+            n_static=n_static,
         )
 
     # wide form
+    if n_static:
+        raise ValueError(
+            f"static_covariates={list(kinds['static_covariates'])} need a long-form frame (columns {id_col!r}, "
+            f"{time_col!r}, {target_col!r} and the static columns, one value per series); in a wide frame every "
+            f"series shares every column, so a static value could not tell them apart"
+        )
     if library == "numpy":
         time_name, in_index = None, False
         time_kind: TimeKind = "integer"
@@ -216,9 +266,10 @@ def detect_layout(
         time_dtype = str(_parse_time(time_values, time_name, what).dtype)
     if time_name in covariates and not in_index:
         raise ValueError(
-            f"the time column {time_name!r} cannot be a future covariate; remove it from future_covariates="
+            f"the time column {time_name!r} cannot be a covariate; remove it from the covariate lists"
         )
-    targets = tuple(c for c in columns if c not in covariates and (in_index or c != time_name))
+    others = tuple(c for c in columns if c not in covariates and (in_index or c != time_name))
+    targets = others if target_cols is None else _explicit_targets(target_cols, others, covariates, columns, time_name)
     if not targets:
         raise ValueError(
             f"no target column: the frame has only {list(columns)} (time axis and covariates); give a wide frame "
@@ -229,7 +280,7 @@ def detect_layout(
         dtypes = {str(c): str(frame[c].dtype) for c in non_numeric}
         raise ValueError(
             f"non-numeric column(s) {dtypes}: every column other than the time column must be numeric "
-            f"(targets, or future covariates); convert or drop them"
+            f"(targets, or covariates); convert or drop them"
         )
     return FrameLayout(
         library=library,
@@ -243,7 +294,56 @@ def detect_layout(
         columns=columns,
         time_kind=time_kind,
         time_dtype=time_dtype,
+        n_past=n_past,
+        n_static=0,
     )
+
+
+def _check_covariate_lists(kinds: dict[str, tuple[Hashable, ...]], columns: tuple[Hashable, ...]) -> None:
+    """Each covariate list names existing columns, once, and no column is in two lists."""
+    seen: dict[Hashable, str] = {}
+    for name, values in kinds.items():
+        missing = [c for c in values if c not in columns]
+        if missing:
+            raise ValueError(
+                f"{name} column(s) {missing} not found; the frame's columns are {list(columns)}: check {name}= or "
+                f"add the columns"
+            )
+        for column in values:
+            if column in seen:
+                raise ValueError(
+                    f"column {column!r} is in both {seen[column]}= and {name}=; a covariate has one kind: known in "
+                    f"advance (future), observed only (past) or one value per series (static)"
+                )
+            seen[column] = name
+
+
+def _explicit_targets(
+    target_cols: Sequence[Hashable],
+    others: tuple[Hashable, ...],
+    covariates: tuple[Hashable, ...],
+    columns: tuple[Hashable, ...],
+    time_name: Hashable,
+) -> tuple[Hashable, ...]:
+    """The wide frame's ``target_cols``, checked: each exists and is not a covariate or the time
+    axis, and every other column is one of those (nothing is dropped or forecast silently)."""
+    targets = tuple(target_cols)
+    if len(set(targets)) != len(targets):
+        raise ValueError(f"target_cols has repeated names: {list(targets)}")
+    missing = [c for c in targets if c not in columns]
+    if missing:
+        raise ValueError(f"target_cols column(s) {missing} not found; the frame's columns are {list(columns)}")
+    clash = [c for c in targets if c in covariates or c == time_name]
+    if clash:
+        raise ValueError(f"target_cols {clash} are also the time axis or covariates; a column has one role")
+    extra = [c for c in others if c not in targets]
+    if extra:
+        raise ValueError(
+            f"the frame has column(s) {extra} that are neither targets (target_cols={list(targets)}) nor covariates: "
+            f"add them to target_cols= (to forecast them), to future_covariates= / past_covariates= (as inputs), "
+            f"or drop them from the frame"
+        )
+    return targets
 
 
 def check_same_columns(
@@ -272,7 +372,7 @@ def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the fr
         target_col, id_col = layout.target_col, layout.id_col
         for column in (target_col, *layout.covariates):
             if not _is_numeric(frame[column]):
-                role = "target" if column == target_col else "future covariate"
+                role = "target" if column == target_col else "covariate"
                 raise ValueError(
                     f"{role} column {column!r} is not numeric (dtype {frame[column].dtype}) in {what}; convert it to "
                     f"numbers (e.g. pd.to_numeric(df[{column!r}])) or drop the rows that are not"
@@ -305,6 +405,7 @@ def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the fr
                     what,
                 )
             )
+        _check_static(out, layout, what)
         return out
     if layout.library == "numpy":
         times = pd.Index(np.arange(len(frame), dtype=np.int64))
@@ -324,6 +425,28 @@ def extract_series(frame: pd.DataFrame, layout: FrameLayout, what: str = "the fr
         _make_series(name, times, frame[name].to_numpy(dtype=np.float64, na_value=np.nan), covariates, rows, what)
         for name in layout.targets
     ]
+
+
+def _check_static(series: list[Series], layout: FrameLayout, what: str) -> None:
+    """Static covariates hold one finite value per series."""
+    if not layout.n_static:
+        return
+    for s in series:
+        values = s.covariates[:, len(layout.covariates) - layout.n_static :]
+        for k, column in enumerate(layout.static_covariates):
+            column_values = values[:, k]
+            if not np.isfinite(column_values).all():
+                raise ValueError(
+                    f"{what}: static covariate {column!r} of series {s.id!r} has missing or infinite values; give "
+                    f"every row of the series its one static value"
+                )
+            if len(column_values) and not (column_values == column_values[0]).all():
+                distinct = np.unique(column_values)[:3].tolist()
+                raise ValueError(
+                    f"{what}: static covariate {column!r} changes within series {s.id!r} (values {distinct}...): a "
+                    f"static covariate has one value per series; pass a varying input as past_covariates= or "
+                    f"future_covariates="
+                )
 
 
 def _make_series(
