@@ -706,14 +706,6 @@ class XLSTMForecaster(BaseEstimator):
         intervals = self._interval_columns(points, contexts)
         return frames.build_output(layout, [s.id for s in series], times, points, quantiles, intervals)
 
-    # ------------------------------------------------------------------ streaming
-    def update(self, df_new: Any, *, new_series: str = "raise") -> XLSTMForecaster:
-        """Append new observations to the kept context of every series, without refitting;
-        ``predict()`` then forecasts from the new end. See :mod:`xlstm_ts.forecasting.streaming`."""
-        from xlstm_ts.forecasting.streaming import update
-
-        return update(self, df_new, new_series=new_series)
-
     # ------------------------------------------------------------------ backtests
     def cross_validation(
         self,
