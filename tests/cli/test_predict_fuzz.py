@@ -154,6 +154,9 @@ def csv_cases(draw: Any) -> CsvCase:
         dated = ("dup_date", "nat", "garbage_date", "gap_window", "gap_before")
         if len(frame) == 0 or (kind == "no_date" and p in dated):
             continue
+        # an earlier pathology may have removed or added rows: positions refer to the frame as it is now
+        window = list(range(max(0, len(frame) - LOOKBACK), len(frame)))
+        before = list(range(0, max(0, len(frame) - LOOKBACK)))
         if column not in frame.columns:  # dropped by "missing_channel"
             column = next(c for c in channels if c in frame.columns)
         if p == "nan_window":
