@@ -31,6 +31,7 @@ FLOORS: dict[str, int] = {
     "forecasting": 4,
     "benchmark": 5,
     "tuning": 5,
+    "sktime": 5,
     "cli": 6,
 }
 # Same-floor rooms that must not import each other, in either direction.

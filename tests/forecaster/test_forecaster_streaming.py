@@ -136,6 +136,19 @@ def test_polars_and_numpy_updates() -> None:
         update(_fresh(fitted), array[:1])
 
 
+@pytest.mark.parametrize("axis", ["integer", "MS"])
+def test_integer_and_calendar_time_axes(axis: str) -> None:
+    frame = WIDE.copy()
+    frame["ds"] = 10 + 5 * np.arange(N) if axis == "integer" else pd.date_range("2000-01-01", periods=N, freq="MS")
+    fitted = XLSTMForecaster(**SMALL).fit(frame.iloc[:CUT])
+    model = _fresh(fitted)
+    update(model, frame.iloc[CUT : CUT + 1])
+    update(model, frame.iloc[CUT + 1 : CUT + 20])
+    _assert_same_forecast(model.predict(), fitted.predict(frame.iloc[: CUT + 20]))
+    with pytest.raises(ValueError, match="jumps from"):
+        update(model, frame.iloc[CUT + 21 : CUT + 22])
+
+
 def test_memory_stays_bounded_by_the_lookback() -> None:
     steps = 2000
     series = _wide(CUT + steps, columns=("a",), seed=3)

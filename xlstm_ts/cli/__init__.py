@@ -10,6 +10,7 @@ set as ``handler``):
 * :mod:`.sweep`: ``sweep``, ``sweep-report`` (Optuna, :mod:`xlstm_ts.tuning`);
 * :mod:`.plot`: ``plot`` (the last test window of a run directory);
 * :mod:`.backtest`: ``backtest`` (rolling-origin backtest of a saved ``XLSTMForecaster`` on a file);
+* :mod:`.stream`: ``stream`` (a saved ``XLSTMForecaster`` updated row by row, forecasts printed);
 * :mod:`.datasets`: ``datasets`` (the registry and the local copies);
 * :mod:`.common`: :class:`CLIError`, the exit codes, the --data-dir flag;
 * :mod:`.reference`: docs/cli.md generated from :func:`build_parser`
@@ -30,6 +31,7 @@ from xlstm_ts.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, CLIError
 from xlstm_ts.cli.datasets import add_datasets_parser
 from xlstm_ts.cli.plot import add_plot_parser
 from xlstm_ts.cli.runs import add_run_parsers, format_metrics_table, run_config_from_args
+from xlstm_ts.cli.stream import add_stream_parser
 from xlstm_ts.cli.sweep import add_sweep_parsers
 
 __all__ = [
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parsers(sub)
     add_plot_parser(sub)
     add_backtest_parser(sub)
+    add_stream_parser(sub)
     add_datasets_parser(sub)
     return parser
 

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.cli.common import CLIError
+from xlstm_ts.cli.files import read_table
 
 
 def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -28,18 +28,6 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     backtest.add_argument("--plot", help="PNG of the windows of the first series")
     backtest.set_defaults(handler=cmd_backtest)
     return backtest
-
-
-def read_table(path: str) -> Any:
-    """A CSV or parquet file as a pandas frame (a time column named like the model's is parsed)."""
-    import pandas as pd
-
-    file = Path(path)
-    if not file.is_file():
-        raise CLIError(f"--data {file}: file not found")
-    if file.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(file)
-    return pd.read_csv(file)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """The ``fit``, ``evaluate`` and ``predict`` subcommands: one run directory each.
 
-The work is in :mod:`xlstm_ts.pipeline` (:func:`~xlstm_ts.pipeline.fit.fit_run`,
-:func:`~xlstm_ts.pipeline.evaluate.evaluate_run`, :func:`~xlstm_ts.pipeline.predict.predict_run`);
-the handlers turn flags into arguments, read and write the files, and print.
+Benchmark runs (``--dataset``): the work is in :mod:`xlstm_ts.pipeline`
+(:func:`~xlstm_ts.pipeline.fit.fit_run`, :func:`~xlstm_ts.pipeline.evaluate.evaluate_run`,
+:func:`~xlstm_ts.pipeline.predict.predict_run`). Runs on the user's own file (``--data``): an
+``XLSTMForecaster``, in :mod:`xlstm_ts.cli.files`. The handlers turn flags into arguments, read
+and write the files, and print.
 """
 
 from __future__ import annotations
@@ -12,19 +14,32 @@ from pathlib import Path
 from typing import Any
 
 from xlstm_ts.cli.common import CLIError, add_allow_modified_data, add_data_dir
+from xlstm_ts.cli.files import (
+    add_file_flags,
+    cmd_evaluate_file,
+    cmd_fit_file,
+    cmd_predict_file,
+    is_file_run,
+    wants_file_run,
+)
 
 
 def add_run_parsers(subparsers: Any) -> None:
     """Register ``fit``, ``evaluate`` and ``predict`` on ``subparsers`` (from ``add_subparsers``)."""
-    fit = subparsers.add_parser("fit", help="train a forecaster on a benchmark and report test metrics")
+    fit = subparsers.add_parser(
+        "fit", help="train a forecaster on a benchmark (--dataset) or on your own CSV/parquet file (--data)"
+    )
     fit.add_argument("--dataset", help="benchmark name, e.g. ETTh1 (see `xlstm-ts datasets`)")
     fit.add_argument("--model", help="network: xlstm (default) or a baseline (naive, dlinear, patchtst, ...)")
-    fit.add_argument("--horizon", type=int, help="forecast length (default 96; ILI 24)")
-    fit.add_argument("--lookback", type=int, help="input window length (default: the dataset's, 336; ILI 104)")
-    fit.add_argument("--config", help="YAML run config (sections model/data/network/train), e.g. from experiments/configs")
+    fit.add_argument("--horizon", type=int, help="forecast length (default 96; ILI 24; your file: 24)")
+    fit.add_argument("--lookback", type=int,
+                     help="input window length (default: the dataset's, 336; ILI 104; your file: from its season)")
+    fit.add_argument("--config", help="YAML run config (sections model/data/network/train), e.g. from experiments/configs; "
+                                      "or a file run's config.yaml (kind: file) to rerun it")
     fit.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
-        help="override a setting: section.field=value or a unique field name (repeatable)",
+        help="override a setting: section.field=value or a unique field name (repeatable); with --data an "
+             "XLSTMForecaster parameter, e.g. embedding_dim=32",
     )
     fit.add_argument("--max-epochs", type=int, help="upper bound on epochs")
     fit.add_argument("--seed", type=int, help="random seed")
@@ -36,18 +51,28 @@ def add_run_parsers(subparsers: Any) -> None:
     fit.add_argument("--strategy", help="Lightning strategy, e.g. ddp")
     fit.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a progress bar (for logs)")
     fit.add_argument("--quiet", action="store_true", help="no progress output, only the final table")
+    add_file_flags(fit)
     fit.set_defaults(handler=cmd_fit)
 
-    evaluate = subparsers.add_parser("evaluate", help="recompute the test metrics of a run directory from its saved model")
+    evaluate = subparsers.add_parser(
+        "evaluate", help="recompute the test metrics of a run directory from its saved model (a file run: on --data FILE)"
+    )
     evaluate.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
+    evaluate.add_argument("--data", metavar="FILE",
+                          help="a file run: CSV/parquet whose last windows are scored (rows after the fit data)")
+    evaluate.add_argument("--n-windows", type=int, default=1,
+                          help="a file run: windows of horizon steps scored per series (default 1)")
     add_data_dir(evaluate)
     add_allow_modified_data(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = subparsers.add_parser("predict", help="forecast the horizon after the end of a CSV with a saved model")
     predict.add_argument("run_dir", help="a directory written by `xlstm-ts fit`")
-    predict.add_argument("--input", required=True, help="CSV with a date column and the model's channels")
-    predict.add_argument("--output", required=True, help="CSV to write: date + forecast columns")
+    predict.add_argument("--input", required=True,
+                         help="CSV with a date column and the model's channels (a file run: CSV/parquet like the fit file)")
+    predict.add_argument("--output", required=True, help="CSV (or .parquet for a file run) to write: time + forecast columns")
+    predict.add_argument("--future", metavar="FILE",
+                         help="a file run with future covariates: their values for the horizon after each series' end")
     predict.set_defaults(handler=cmd_predict)
 
 
@@ -118,6 +143,12 @@ def format_metrics_table(metrics: dict[str, Any]) -> str:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """``xlstm-ts fit``: train, write the run directory, print the metrics table."""
+    if wants_file_run(args):
+        return cmd_fit_file(args)
+    for flag in ("target", "time_col", "id_col", "future_covariates", "past_covariates", "static_covariates", "freq",
+                 "reader"):
+        if getattr(args, flag, None) is not None:
+            raise CLIError(f"--{flag.replace('_', '-')} is for runs on your own file: give --data FILE with it")
     from xlstm_ts.pipeline.fit import fit_run
     from xlstm_ts.pipeline.run_dir import default_output_dir
 
@@ -136,6 +167,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- evaluate
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``xlstm-ts evaluate``: the recomputed test metrics beside those in metrics.json."""
+    if is_file_run(args.run_dir):
+        return cmd_evaluate_file(args)
+    if args.data:
+        raise CLIError(f"--data is for runs on your own file; {args.run_dir} is a benchmark run (scored on its test split)")
     from xlstm_ts.data.registry import get_spec
     from xlstm_ts.pipeline.evaluate import evaluate_run
 
@@ -159,6 +194,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from xlstm_ts.pipeline.predict import predict_run
     from xlstm_ts.pipeline.run_dir import open_run
 
+    if is_file_run(args.run_dir):
+        return cmd_predict_file(args)
+    if args.future:
+        raise CLIError(f"--future is for runs on your own file with future covariates; {args.run_dir} is a benchmark run")
     run = open_run(args.run_dir)
     if not Path(args.input).is_file():
         raise CLIError(f"--input {args.input}: no such file; give the CSV with a date column and the model's channels")

@@ -305,7 +305,7 @@ class XLSTMForecaster(BaseEstimator):
 
     def _read_series(self, df: Any, what: str) -> tuple[FrameLayout, list[Series], Any]:
         """The layout, the regular, filled series and the time step of a frame to fit on."""
-        frame, library = _read(df, what)
+        frame, library = frames.read_input(df, what)
         layout = frames.detect_layout(
             frame,
             library,
@@ -706,6 +706,21 @@ class XLSTMForecaster(BaseEstimator):
         intervals = self._interval_columns(points, contexts)
         return frames.build_output(layout, [s.id for s in series], times, points, quantiles, intervals)
 
+    # ------------------------------------------------------------------ streaming
+    def update(self, df_new: Any, *, new_series: str = "raise") -> XLSTMForecaster:
+        """Append new observations to the kept context of every series, without refitting.
+
+        ``predict()`` then forecasts from the new end, equal (within float tolerance) to
+        ``predict(history + new rows)``; memory stays bounded by ``lookback_`` steps per series.
+        ``df_new`` has the form of the fit frame (long or wide, pandas or polars; an array for a
+        model fitted on one). ``new_series="add"`` lets unseen ids of a long frame join (with at
+        least ``lookback_`` rows). All or nothing: a refused row leaves the model unchanged.
+        See :mod:`xlstm_ts.forecasting.streaming` for the rules.
+        """
+        from xlstm_ts.forecasting.streaming import update
+
+        return update(self, df_new, new_series=new_series)
+
     # ------------------------------------------------------------------ backtests
     def cross_validation(
         self,
@@ -1077,7 +1092,7 @@ class XLSTMForecaster(BaseEstimator):
         layout = self.layout_
         if df is None:
             return layout, self.state_.stored_series()
-        frame, library = _read(df, what)
+        frame, library = frames.read_input(df, what)
         if library == "numpy":
             if layout.library != "numpy":
                 raise ValueError(
@@ -1164,40 +1179,6 @@ def _describe_validation(steps: list[int]) -> str:
     low, high = min(held), max(held)
     span = f"{low}" if low == high else f"{low}-{high}"
     return f"the last {span} steps of {len(held)} of {len(steps)} series held out"
-
-
-def _read(df: Any, what: str) -> tuple[pd.DataFrame, frames.Library]:
-    if isinstance(df, pd.Series):
-        raise TypeError(f"{what} must be a DataFrame (or a 2-D array), got a pandas Series: use series.to_frame()")
-    if df is not None and type(df).__module__.startswith("scipy.sparse"):
-        raise TypeError(f"{what}: sparse input is not supported; pass a dense array (X.toarray()) or a DataFrame")
-    if isinstance(df, np.ndarray) or (
-        not isinstance(df, pd.DataFrame) and not hasattr(df, "to_pandas") and hasattr(df, "__array__")
-    ):
-        array = np.asarray(df)
-        if np.iscomplexobj(array):
-            raise ValueError(
-                f"{what}: Complex data not supported; pass the real part (X.real), or the real and imaginary parts "
-                f"as separate columns"
-            )
-        if array.dtype == object:
-            try:
-                array = array.astype(np.float64)
-            except (TypeError, ValueError) as err:
-                column = ""
-                if array.ndim == 2:
-                    for k in range(array.shape[1]):
-                        try:
-                            array[:, k].astype(np.float64)
-                        except (TypeError, ValueError):
-                            column = f" column {k} of"
-                            break
-                raise type(err)(
-                    f"{what}:{column} the object array holds values that are not numbers ({err}); convert them to "
-                    f"numbers or drop them (e.g. pass np.asarray(X, dtype=float) or a DataFrame)"
-                ) from None
-        df = array
-    return frames.as_pandas(df, what)
 
 
 def _with_library(layout: FrameLayout, library: frames.Library) -> FrameLayout:

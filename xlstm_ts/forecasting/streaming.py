@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
+from sklearn.exceptions import NotFittedError
 
 from xlstm_ts.forecasting import frames
 from xlstm_ts.forecasting.frames import FrameLayout, Series
@@ -67,7 +67,7 @@ def update(estimator: Any, df_new: Any, *, new_series: str = "raise") -> Any:
         ValueError: a row breaks the rules of this module (the message names the series, the
             time and the fix); the model is then unchanged.
     """
-    check_is_fitted(estimator)
+    _check_fitted(estimator)
     if new_series not in NEW_SERIES_POLICIES:
         raise ValueError(f"new_series must be one of {NEW_SERIES_POLICIES}; got {new_series!r}")
     state: FittedState = estimator.state_
@@ -118,13 +118,20 @@ def update(estimator: Any, df_new: Any, *, new_series: str = "raise") -> Any:
     return estimator._adopt(new_state)
 
 
+def _check_fitted(estimator: Any) -> None:
+    """``estimator`` has a fitted state (cheaper than scikit-learn's attribute scan, once a row)."""
+    if getattr(estimator, "__dict__", {}).get("state_") is None:
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments "
+            f"before using update()."
+        )
+
+
 # --------------------------------------------------------------------------- reading the new rows
 def read_new_rows(estimator: Any, df_new: Any, layout: FrameLayout) -> list[Series]:
     """The series of ``df_new`` as given (sorted, not yet on the grid), checked against the fit
     frame: same library kind (array or frame), same columns, the same kind of time axis."""
-    from xlstm_ts.forecasting.estimator import _read  # the input reading of fit/predict
-
-    frame, library = _read(df_new, WHAT)
+    frame, library = frames.read_input(df_new, WHAT)
     if library == "numpy" or layout.library == "numpy":
         _check_array(frame, library, layout, state_features=estimator.n_features_in_)
     else:
@@ -184,14 +191,15 @@ def continue_series(new: Series, state: FittedState, k: int, fill_missing: str) 
     """
     last = state.last_times[k]
     _check_tz(new, last)
-    seen = _stamps(new.time) <= _stamp(last)
+    stamps = _stamps(new.time)
+    seen = stamps <= _stamp(last)
     if seen.any():
         _check_resent(_take(new, seen), state, k)
-        new = _take(new, ~seen)
+        new, stamps = _take(new, ~seen), stamps[~seen]
     if not len(new):
         return new
     _check_static_kept(new, state, k)
-    if _next_steps(new.time, last, state):  # the common case: the steps right after the end, in order
+    if _next_steps(stamps, new.time, last, state):  # the common case: the steps right after the end, in order
         if np.isfinite(new.target).all() and np.isfinite(new.covariates).all():
             return new
         return _after_first(frames.fill_missing_values(_with_last(new, state, k), fill_missing, WHAT, state.layout))
@@ -221,17 +229,16 @@ def _stamp(last: Any) -> Any:
     return pd.Timestamp(last).to_datetime64() if isinstance(last, (pd.Timestamp, np.datetime64)) else np.int64(last)
 
 
-def _next_steps(time: pd.Index, last: Any, state: FittedState) -> bool:
-    """``time`` is exactly the ``len(time)`` steps after ``last`` on the model's grid."""
-    n = len(time)
+def _next_steps(stamps: np.ndarray, time: pd.Index, last: Any, state: FittedState) -> bool:
+    """``time`` (its :func:`_stamps`: ``stamps``) is exactly the ``len(time)`` steps after ``last``
+    on the model's grid."""
+    n = len(stamps)
     if state.layout.time_kind == "integer":
-        steps = int(last) + int(state.freq) * np.arange(1, n + 1, dtype=np.int64)
-        return bool(np.array_equal(np.asarray(time, dtype=np.int64), steps))
+        return bool(np.array_equal(stamps, int(last) + int(state.freq) * np.arange(1, n + 1, dtype=np.int64)))
     step = _fixed_step(state.freq)
     if step is None:  # calendar steps (months, weeks, business days): pandas knows them
         return bool(frames.future_times(last, state.freq, n, "datetime").equals(time))
-    expected = _stamp(last) + step * np.arange(1, n + 1)
-    return bool(np.array_equal(_stamps(time), expected))
+    return bool(np.array_equal(stamps, _stamp(last) + step * np.arange(1, n + 1)))
 
 
 _FIXED_STEPS: dict[Any, np.timedelta64 | None] = {}

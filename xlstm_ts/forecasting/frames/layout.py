@@ -133,6 +133,42 @@ class Series:
 
 
 # --------------------------------------------------------------------------- reading
+def read_input(df: Any, what: str) -> tuple[pd.DataFrame, Library]:
+    """Any accepted input (pandas/polars frame, 2-D array-like) as a pandas frame and its library;
+    Series, sparse, complex and non-numeric object arrays are refused with the fix named."""
+    if isinstance(df, pd.Series):
+        raise TypeError(f"{what} must be a DataFrame (or a 2-D array), got a pandas Series: use series.to_frame()")
+    if df is not None and type(df).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{what}: sparse input is not supported; pass a dense array (X.toarray()) or a DataFrame")
+    if isinstance(df, np.ndarray) or (
+        not isinstance(df, pd.DataFrame) and not hasattr(df, "to_pandas") and hasattr(df, "__array__")
+    ):
+        array = np.asarray(df)
+        if np.iscomplexobj(array):
+            raise ValueError(
+                f"{what}: Complex data not supported; pass the real part (X.real), or the real and imaginary parts "
+                f"as separate columns"
+            )
+        if array.dtype == object:
+            try:
+                array = array.astype(np.float64)
+            except (TypeError, ValueError) as err:
+                column = ""
+                if array.ndim == 2:
+                    for k in range(array.shape[1]):
+                        try:
+                            array[:, k].astype(np.float64)
+                        except (TypeError, ValueError):
+                            column = f" column {k} of"
+                            break
+                raise type(err)(
+                    f"{what}:{column} the object array holds values that are not numbers ({err}); convert them to "
+                    f"numbers or drop them (e.g. pass np.asarray(X, dtype=float) or a DataFrame)"
+                ) from None
+        df = array
+    return as_pandas(df, what)
+
+
 def as_pandas(data: Any, what: str = "the frame") -> tuple[pd.DataFrame, Library]:
     """``data`` as a pandas DataFrame and the library it came from (numpy arrays get integer column
     names and an integer index). Raises ValueError/TypeError for anything else or an empty frame."""
