@@ -170,3 +170,62 @@ def test_flag_mistakes_exit_2(argv: list[str], message: str, tmp_path: Path, mon
     _wide().to_csv("x.csv", index=False)
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_two_commands_of_getting_started_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/getting-started.md, "Your own CSV in two commands": the commands as printed there."""
+    import os
+    import re
+    import shlex
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "getting-started.md").read_text()
+    section = page.split("## Your own CSV in two commands", 1)[1]
+    commands = re.search(r"```bash\n(.*?)```", section, re.S).group(1).strip().splitlines()
+    assert [shlex.split(line)[:2] for line in commands] == [["xlstm-ts", "fit"], ["xlstm-ts", "predict"]]
+    monkeypatch.chdir(tmp_path)
+    source = pd.read_csv(os.path.join(os.environ["XLSTM_TS_DATA"], "ETTh1.csv"), parse_dates=["date"])
+    source[["date", "OT", "HUFL"]].iloc[:1000].to_csv("my_series.csv", index=False)  # as the page's block does
+    for line in commands:
+        assert main(shlex.split(line)[1:]) == 0, line
+    forecast = pd.read_csv("forecast.csv", parse_dates=["date"])
+    assert list(forecast.columns) == ["date", "OT", "HUFL"] and len(forecast) == 24
+    assert forecast["date"].iloc[0] == source["date"].iloc[999] + pd.Timedelta(hours=1)
+    assert np.isfinite(forecast[["OT", "HUFL"]].to_numpy()).all()
+    assert "wrote 24 rows (2 series x 24 steps" in capsys.readouterr().out
+
+
+def test_sweep_on_a_file_tunes_on_validation_and_writes_a_run(wide_run, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    root, _ = wide_run
+    code = main(["sweep", "--data", str(root / "fit.csv"), "--target", "load,temp", "--horizon", "6",
+                 "--max-epochs", "1", "--trials", "2", "--seed", "0", "--set", "patch_len=8", "--set", "patch_stride=4",
+                 "--set", "lookback=24", "--output-dir", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert out.count("validation loss") == 3  # two trials and the best
+    run = tmp_path / "fit-h6"
+    model = XLSTMForecaster.load(run)
+    metrics = (run / "metrics.json").read_text()
+    assert '"best_params"' in metrics and (tmp_path / "fit-h6.journal").is_file()
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    import json
+
+    best = json.loads(metrics)["sweep"]["best_params"]
+    assert {k: config["estimator"][k] for k in best} == best
+    assert model.lookback_ == 24
+    # the same command continues the study (its journal) instead of starting over
+    assert main(["sweep", "--data", str(root / "fit.csv"), "--target", "load,temp", "--horizon", "6",
+                 "--max-epochs", "1", "--trials", "1", "--seed", "0", "--set", "patch_len=8", "--set", "patch_stride=4",
+                 "--set", "lookback=24", "--output-dir", str(tmp_path), "--no-refit"]) == 0
+    assert "best of 3 trial(s)" in capsys.readouterr().out
+
+
+def test_sweep_refuses_searched_settings_and_benchmark_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _wide().to_csv(tmp_path / "x.csv", index=False)
+    assert main(["sweep", "--data", str(tmp_path / "x.csv"), "--target", "load,temp", "--set", "ratio=1:1"]) == 2
+    assert "the sweep searches these" in capsys.readouterr().err
+    assert main(["sweep", "--dataset", "ETTh1", "--target", "OT"]) == 2
+    assert "--target is for runs on your own file" in capsys.readouterr().err
+    assert main(["sweep"]) == 2
+    assert "give --dataset NAME" in capsys.readouterr().err

@@ -69,6 +69,14 @@ def wants_file_run(args: argparse.Namespace) -> bool:
     return False
 
 
+def refuse_file_flags(args: argparse.Namespace) -> None:
+    """A benchmark command line must not carry the flags of a file run (they would be ignored)."""
+    for flag in ("target", "time_col", "id_col", "future_covariates", "past_covariates", "static_covariates", "freq",
+                 "reader"):
+        if getattr(args, flag, None) is not None:
+            raise CLIError(f"--{flag.replace('_', '-')} is for runs on your own file: give --data FILE with it")
+
+
 def is_file_run(run_dir: str | Path) -> bool:
     """``run_dir`` was written by a file run (it holds an ``XLSTMForecaster``)."""
     return (Path(run_dir) / FORECASTER_FILE).is_file()
@@ -158,7 +166,7 @@ def file_run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
 
     data: dict[str, Any] = {}
     estimator: dict[str, Any] = {}
-    if args.config:
+    if getattr(args, "config", None):
         values = _read_yaml(Path(args.config))
         if values.get("kind") != FILE_RUN_KIND:
             raise CLIError(f"--config {args.config}: a benchmark run config cannot be combined with --data")
@@ -166,7 +174,7 @@ def file_run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         unknown = sorted(set(data) - set(DATA_KEYS))
         if unknown:
             raise CLIError(f"--config {args.config}: unknown data key(s) {unknown}; known: {list(DATA_KEYS)}")
-    if args.dataset:
+    if getattr(args, "dataset", None):
         raise CLIError("give either --dataset NAME (a benchmark) or --data FILE (your own file), not both")
     if args.data:
         data["path"] = str(Path(args.data).resolve())  # the saved config reruns from any folder
@@ -192,9 +200,10 @@ def file_run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                        ("accelerator", "accelerator")):
         if getattr(args, flag, None) is not None:
             estimator[name] = getattr(args, flag)
-    if args.devices is not None:
-        estimator["devices"] = int(args.devices) if args.devices.isdigit() else args.devices
-    if args.strategy is not None:
+    devices = getattr(args, "devices", None)
+    if devices is not None:
+        estimator["devices"] = int(devices) if devices.isdigit() else devices
+    if getattr(args, "strategy", None) is not None:
         raise CLIError("--strategy is for benchmark runs (multi-device); a file run trains on one device")
     known = XLSTMForecaster().get_params()
     for item in args.set:
@@ -245,22 +254,29 @@ def estimator_params(data: dict[str, Any], estimator: dict[str, Any], frame: Any
 # --------------------------------------------------------------------------- fit
 def cmd_fit_file(args: argparse.Namespace) -> int:
     """``xlstm-ts fit --data FILE ...``: train, write the run directory, print the summary."""
+    data, estimator = file_run_settings(args)
+    frame = read_file_input(data, data["path"], "--data")
+    params = estimator_params(data, estimator, frame)
+    if args.quiet or args.no_progress:
+        params["verbose"] = 0
+    output_dir = Path(args.output_dir) if args.output_dir else default_file_output_dir(data, params)
+    metrics = fit_and_write(data, params, frame, output_dir)
+    print(_fit_summary(metrics, output_dir))
+    return 0
+
+
+def fit_and_write(data: dict[str, Any], params: dict[str, Any], frame: Any, output_dir: Path,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fit ``XLSTMForecaster(**params)`` on ``frame`` and write the run directory; returns its
+    metrics (``extra`` is added to them)."""
     import yaml
 
     from xlstm_ts.forecaster import XLSTMForecaster
 
-    data, estimator = file_run_settings(args)
-    frame = read_file_input(data, data["path"], "--data")
-    params = estimator_params(data, estimator, frame)
-    if args.quiet:
-        params["verbose"] = 0
-    elif args.no_progress and params.get("verbose", 1) > 1:
-        params["verbose"] = 1
     try:
         model = XLSTMForecaster(**params)
     except TypeError as err:
         raise CLIError(f"estimator parameters: {err}") from None
-    output_dir = Path(args.output_dir) if args.output_dir else default_file_output_dir(data, params)
     start = time.perf_counter()
     model.fit(frame)
     seconds = time.perf_counter() - start
@@ -280,10 +296,10 @@ def cmd_fit_file(args: argparse.Namespace) -> int:
         "freq": str(model.freq_),
         "fit_seconds": round(seconds, 2),
         "fit_info": info,
+        **(extra or {}),
     }
     (output_dir / METRICS_FILE).write_text(json.dumps(_plain(metrics), indent=2, default=str) + "\n")
-    print(_fit_summary(model, metrics, output_dir))
-    return 0
+    return metrics
 
 
 _DATA_PARAMS = ("time_col", "id_col", "target_col", "target_cols", "future_covariates", "past_covariates",
@@ -316,10 +332,10 @@ def default_file_output_dir(data: dict[str, Any], params: dict[str, Any], root: 
     return path
 
 
-def _fit_summary(model: Any, metrics: dict[str, Any], output_dir: Path) -> str:
+def _fit_summary(metrics: dict[str, Any], output_dir: Path) -> str:
     info = metrics["fit_info"]
     lines = [
-        f"\nXLSTMForecaster on {metrics['data']}: {metrics['series']} series, {metrics['rows']} rows, "
+        f"\nXLSTMForecaster on {Path(metrics['data']).name}: {metrics['series']} series, {metrics['rows']} rows, "
         f"freq {metrics['freq']}, horizon {metrics['horizon']}, lookback {metrics['lookback']}",
         f"  model       {info.get('model')}",
     ]

@@ -20,6 +20,7 @@ from xlstm_ts.cli.files import (
     cmd_fit_file,
     cmd_predict_file,
     is_file_run,
+    refuse_file_flags,
     wants_file_run,
 )
 
@@ -145,10 +146,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     """``xlstm-ts fit``: train, write the run directory, print the metrics table."""
     if wants_file_run(args):
         return cmd_fit_file(args)
-    for flag in ("target", "time_col", "id_col", "future_covariates", "past_covariates", "static_covariates", "freq",
-                 "reader"):
-        if getattr(args, flag, None) is not None:
-            raise CLIError(f"--{flag.replace('_', '-')} is for runs on your own file: give --data FILE with it")
+    refuse_file_flags(args)
     from xlstm_ts.pipeline.fit import fit_run
     from xlstm_ts.pipeline.run_dir import default_output_dir
 

@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.cli.common import EXIT_INTERRUPTED, add_allow_modified_data, add_data_dir, with_allow_modified_data
+from xlstm_ts.cli.common import (
+    EXIT_INTERRUPTED,
+    CLIError,
+    add_allow_modified_data,
+    add_data_dir,
+    with_allow_modified_data,
+)
+from xlstm_ts.cli.files import add_file_flags, refuse_file_flags
 
 
 def _positive_int(text: str) -> int:
@@ -32,7 +39,7 @@ def add_sweep_parsers(subparsers: Any) -> None:
             "in several processes or machines (same --storage and --study-name) to share the trials."
         ),
     )
-    sweep.add_argument("--dataset", required=True, help="benchmark name, e.g. ETTh1 (see `xlstm-ts datasets`)")
+    sweep.add_argument("--dataset", help="benchmark name, e.g. ETTh1 (see `xlstm-ts datasets`); or --data FILE")
     sweep.add_argument("--horizon", type=_positive_int, help="forecast length (default: the dataset's first, 96; ILI 24)")
     sweep.add_argument("--model", default="xlstm",
                        help="model to tune: xlstm (default), a baseline, or 'all' (every model, one study each)")
@@ -71,6 +78,7 @@ def add_sweep_parsers(subparsers: Any) -> None:
     sweep.add_argument("--force-refit", action="store_true",
                        help="refit the best config even if done (or claimed by a worker on another machine)")
     sweep.add_argument("--progress", action="store_true", help="show Lightning's progress bar in every trial")
+    add_file_flags(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
     report = subparsers.add_parser(
@@ -146,6 +154,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from xlstm_ts.tuning.storage import open_storage
     from xlstm_ts.tuning.sweep import install_sigterm, run_sweep
 
+    if args.data:
+        from xlstm_ts.cli.file_sweep import cmd_sweep_file
+
+        return cmd_sweep_file(args)
+    if not args.dataset:
+        raise CLIError("give --dataset NAME (a benchmark) or --data FILE --target COL (your own file)")
+    refuse_file_flags(args)
     settings = settings_from_args(args)
     undo = install_sigterm()
     try:
