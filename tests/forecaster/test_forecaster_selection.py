@@ -49,8 +49,8 @@ def test_the_choice_is_never_worse_than_seasonal_naive_on_validation() -> None:
                           "a": np.cumsum(rng.standard_normal(n)) + np.sin(2 * np.pi * t / 24)})
     model = XLSTMForecaster(**SMALL).fit(frame)
     errors = model.fit_info_["model_selection"]["validation_mae"]
-    assert set(errors) == {"xlstm", "naive", "seasonal_naive", "ensemble"}
-    assert errors[model.fit_info_["model"]] <= min(errors["seasonal_naive"], errors["naive"])
+    assert set(errors) == {"xlstm", "naive", "seasonal_naive", "theta", "ensemble"}
+    assert errors[model.fit_info_["model"]] <= min(errors["seasonal_naive"], errors["naive"], errors["theta"])
 
 
 def test_quantile_models_keep_the_network() -> None:
@@ -74,6 +74,8 @@ def test_baseline_forecasts() -> None:
     np.testing.assert_array_equal(baseline_forecast("naive", history, 3, 4), [9, 9, 9])
     np.testing.assert_array_equal(baseline_forecast("seasonal_naive", history, 6, 4), [6, 7, 8, 9, 6, 7])
     np.testing.assert_array_equal(baseline_forecast("seasonal_naive", history, 2, 20), [9, 9])  # season too long
+    # theta on a line: the last level plus half the slope per step (the theta=0 line halves the trend)
+    np.testing.assert_allclose(baseline_forecast("theta", history, 3, 1), [9.495, 9.995, 10.495], atol=0.01)
 
 
 def test_unknown_model() -> None:

@@ -25,6 +25,8 @@ def nominal_step(freq: str) -> pd.Timedelta:
     offset = to_offset(freq)
     if isinstance(offset, pd.offsets.Week):
         return pd.Timedelta(weeks=offset.n)
+    if isinstance(offset, pd.offsets.Day):  # a calendar offset in pandas 3.0, a fixed tick before and after
+        return pd.Timedelta(days=offset.n)
     return pd.Timedelta(offset)
 
 

@@ -423,6 +423,7 @@ class XLSTMForecaster(BaseEstimator):
             n_features_in=len(layout.columns),
             interval_widths=calibrate(scores, intervals) if intervals and scores is not None else None,
             chosen_model=chosen,
+            ensemble_partner=info.get("ensemble_partner", "seasonal_naive"),
         )
         return self._adopt(state)
 
@@ -567,13 +568,19 @@ class XLSTMForecaster(BaseEstimator):
                 "reason": reason, "validation_mae": {"xlstm": float(np.abs(residuals["xlstm"]).mean())}
             }
             return "xlstm", residuals["xlstm"]
-        args = (series, data.validation_steps, data.scalers, self.horizon, season)
+        args = (series, data.validation_steps, data.scalers, self.horizon, season, lookback)
         residuals["naive"] = baseline_residuals("naive", *args)
+        residuals["theta"] = baseline_residuals("theta", *args)
         if 1 < season <= lookback:
             residuals["seasonal_naive"] = baseline_residuals("seasonal_naive", *args)
-            residuals["ensemble"] = 0.5 * (residuals["xlstm"] + residuals["seasonal_naive"])
+        simple_errors = {name: float(np.abs(values).mean()) for name, values in residuals.items() if name != "xlstm"}
+        partner = min(simple_errors, key=lambda name: simple_errors[name])
+        residuals["ensemble"] = 0.5 * (residuals["xlstm"] + residuals[partner])
         errors = {name: float(np.abs(values).mean()) for name, values in residuals.items()}
         chosen, reason = choose(errors)
+        info["ensemble_partner"] = partner
+        if chosen == "ensemble":
+            reason += f" (the ensemble: the mean of the network and {partner}, the best simple forecast)"
         if "seasonal_naive" not in residuals:
             reason += f" (seasonal naive left out: season {season} {'is 1' if season <= 1 else f'> lookback {lookback}'})"
         info["model"] = chosen
@@ -590,10 +597,14 @@ class XLSTMForecaster(BaseEstimator):
             if state.chosen_model == "xlstm":
                 return results
             return [
-                (0.5 * (point + baseline_forecast("seasonal_naive", c.target, h, state.season_length)), None)
+                (0.5 * (point + baseline_forecast(state.ensemble_partner, c.target[-state.lookback :], h,
+                                                  state.season_length)), None)
                 for (point, _), c in zip(results, contexts, strict=True)
             ]
-        return [(baseline_forecast(state.chosen_model, c.target, h, state.season_length), None) for c in contexts]
+        return [
+            (baseline_forecast(state.chosen_model, c.target[-state.lookback :], h, state.season_length), None)
+            for c in contexts
+        ]
 
     def _adopt(self, state: FittedState) -> XLSTMForecaster:
         """Become the fitted model ``state`` (after ``fit`` and ``load``)."""

@@ -28,7 +28,7 @@ import torch
 
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting.frames import FrameLayout
-from xlstm_ts.forecasting.selection import CHOICES
+from xlstm_ts.forecasting.selection import BASELINES, CHOICES
 from xlstm_ts.forecasting.state import FittedState, requested_levels
 from xlstm_ts.io import ModelFileError, load_network, save_network
 from xlstm_ts.models.forecast_network import ForecastNetwork, backbone_channels
@@ -94,6 +94,7 @@ def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path
             "fit_info": _plain(state.fit_info),
             "interval_widths": _widths_to_json(state.interval_widths),
             "chosen_model": state.chosen_model,
+            "ensemble_partner": state.ensemble_partner,
         },
     }
     try:
@@ -160,6 +161,9 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         chosen = fitted.get("chosen_model", "xlstm")
         if chosen not in CHOICES:
             raise ValueError(f"chosen_model must be one of {CHOICES}; got {chosen!r}")
+        partner = fitted.get("ensemble_partner", "seasonal_naive")  # files before theta: always seasonal naive
+        if partner not in BASELINES:
+            raise ValueError(f"ensemble_partner must be one of {BASELINES}; got {partner!r}")
         ids = [entry["id"] for entry in series_entries]
         scalers = [StandardScaler.from_state_dict(entry["scaler"]) for entry in series_entries]
         last_times = [_time_from_json(entry["last_time"], layout) for entry in series_entries]
@@ -236,6 +240,7 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         n_features_in=n_features,
         interval_widths=widths,
         chosen_model=chosen,
+        ensemble_partner=partner,
     )
     return params, state, meta_path
 

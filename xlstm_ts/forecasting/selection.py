@@ -3,11 +3,14 @@ held-out windows.
 
 With ``model="auto"`` (the default) the estimator compares, on the validation windows of the
 training data (the last ``validation_size`` steps of each series, never trained on): the network,
-the seasonal naive forecast (repeat the last season), the naive forecast (repeat the last value)
-and the mean of the network and the seasonal naive forecast ("ensemble"), by the mean absolute
+the seasonal naive forecast (repeat the last season), the naive forecast (repeat the last value),
+the standard Theta method (:mod:`xlstm_ts.forecasting.theta`) and the mean of the network and the seasonal naive forecast ("ensemble"), by the mean absolute
 error in each series' own scaled units, and keeps the best; the network or the ensemble only when
 strictly better than every simple forecast. So the default is never worse than seasonal naive on
 that backtest. ``fit_info_["model_selection"]`` holds the errors and the reason.
+
+Every simple forecast reads the last ``lookback`` steps only, on validation as after ``fit``
+(the network's window), so what validation measured is what ``predict`` does.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import numpy as np
 
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting.frames import Series
+from xlstm_ts.forecasting.theta import theta_forecast
 
 MODELS = ("auto", "xlstm")
 """Valid values of the estimator's ``model``."""
-CHOICES = ("xlstm", "ensemble", "seasonal_naive", "naive")
+CHOICES = ("xlstm", "ensemble", "seasonal_naive", "naive", "theta")
 """What can forecast after ``model="auto"``."""
-BASELINES = ("seasonal_naive", "naive")
+BASELINES = ("seasonal_naive", "naive", "theta")
 """The simple forecasts the network must beat."""
 
 
@@ -31,8 +35,11 @@ def baseline_forecast(name: str, history: np.ndarray, steps: int, season: int) -
     """``steps`` values after ``history`` (n,) by a simple rule.
 
     "naive": the last value; "seasonal_naive": ``y[n - m + (h mod m)]`` for step h (0-based),
-    m = ``season`` (the naive forecast when m is 1 or longer than the history).
+    m = ``season`` (the naive forecast when m is 1 or longer than the history); "theta": the
+    standard Theta method with season m (see :func:`~xlstm_ts.forecasting.theta.theta_forecast`).
     """
+    if name == "theta":
+        return theta_forecast(history, steps, season)
     if name == "seasonal_naive" and 1 < season <= len(history):
         last_season = history[len(history) - season :]
         return last_season[np.arange(steps) % season].astype(np.float64)
@@ -54,14 +61,16 @@ def baseline_residuals(
     scalers: Sequence[StandardScaler],
     horizon: int,
     season: int,
+    lookback: int,
 ) -> np.ndarray:
     """Errors ``truth - forecast`` (N, H) of a simple forecast on every validation window, in
-    scaled units, in the order of the network's validation loader."""
+    scaled units, in the order of the network's validation loader; each forecast reads the
+    ``lookback`` steps before its window."""
     rows = []
     for s, n_val, scaler in zip(series, held_out, scalers, strict=True):
         std = float(scaler.std_[0])
         for start in validation_window_starts(len(s), n_val, horizon):
-            forecast = baseline_forecast(name, s.target[:start], horizon, season)
+            forecast = baseline_forecast(name, s.target[max(0, start - lookback) : start], horizon, season)
             rows.append((s.target[start : start + horizon] - forecast) / std)
     return np.asarray(rows, dtype=np.float64).reshape(-1, horizon)
 

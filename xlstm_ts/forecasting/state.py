@@ -60,7 +60,10 @@ class FittedState:
     """Conformal half-widths per level (%) and horizon step, (H,) in scaled units (None: no ``levels``)."""
     chosen_model: str = "xlstm"
     """What forecasts: "xlstm" (the network), "ensemble" (the mean of the network and seasonal
-    naive), "seasonal_naive" or "naive": see :mod:`xlstm_ts.forecasting.selection`."""
+    naive), "seasonal_naive", "naive" or "theta": see :mod:`xlstm_ts.forecasting.selection`."""
+    ensemble_partner: str = "seasonal_naive"
+    """The simple forecast averaged with the network when ``chosen_model`` is "ensemble": the
+    simple forecast with the least validation error."""
 
     @property
     def horizon(self) -> int:

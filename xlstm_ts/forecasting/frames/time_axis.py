@@ -139,8 +139,8 @@ def season_length(freq: Any, time_kind: TimeKind) -> int:
     prefix = rule_code(offset).split("-")[0]
     try:
         step = pd.Timedelta(offset)
-    except (ValueError, TypeError):
-        step = None
+    except (ValueError, TypeError):  # pandas 3.0 made Day a calendar offset
+        step = pd.Timedelta(days=offset.n) if isinstance(offset, pd.offsets.Day) else None
     if prefix == "B":
         return max(1, round(5 / offset.n))
     if step is not None and step < pd.Timedelta(days=1):
