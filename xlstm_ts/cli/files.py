@@ -322,14 +322,10 @@ def read_file_input(data: dict[str, Any], path: str | Path, flag: str) -> Any:
 def default_file_output_dir(data: dict[str, Any], params: dict[str, Any], root: str | Path = "runs") -> Path:
     """runs/<file stem>-<horizon>-<timestamp>/ (a suffix is added if it exists)."""
     from xlstm_ts.forecaster import XLSTMForecaster
+    from xlstm_ts.pipeline.run_dir import stamped_dir
 
     horizon = params.get("horizon", XLSTMForecaster().horizon)
-    base = Path(root) / f"{Path(data['path']).stem}-{horizon}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    return stamped_dir(Path(root), f"{Path(data['path']).stem}-{horizon}")
 
 
 def _fit_summary(metrics: dict[str, Any], output_dir: Path) -> str:

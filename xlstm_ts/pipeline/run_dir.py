@@ -65,8 +65,12 @@ def write_run(
 
 def default_output_dir(config: RunConfig, root: str | Path = "runs") -> Path:
     """runs/<dataset>-<horizon>-<timestamp>/ (a suffix is added if it exists)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{config.data.dataset}-{config.data.horizon}-{stamp}"
+    return stamped_dir(Path(root), f"{config.data.dataset}-{config.data.horizon}")
+
+
+def stamped_dir(root: Path, name: str) -> Path:
+    """``root/<name>-<timestamp>``, with a suffix -2, -3, ... when that exists already."""
+    base = root / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     path, n = base, 1
     while path.exists():
         n += 1
