@@ -1,7 +1,11 @@
 """Speed report on CPU: training throughput and inference latency of the default ETTh1 model,
-and the mLSTM chunkwise op's time and peak memory at T = 1k and 4k (bench_ops.py has the full sweep).
+a stack forward+backward in a patch forecaster's batch shape, and the mLSTM chunkwise op's time
+and peak memory at T = 1k and 4k (bench_ops.py has the full sweep).
 
-    python experiments/bench_train.py [--steps 20] [--json out.json]
+    OMP_NUM_THREADS=2 python experiments/bench_train.py [--steps 20] [--json out.json]
+
+Ours and the official stack are timed side by side in this one process, their calls interleaved,
+so that a busy machine slows both alike: compare the ratios, not the seconds, across runs.
 
 If the optional official `xlstm` package is installed (`pip install xlstm`, never required), the
 same network is timed a second time with its xLSTM stack built from that package (same width,
@@ -17,6 +21,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -26,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from experiments.bench_ops import fwd_bwd_seconds, peak_memory_mib  # noqa: E402
 from xlstm_ts.cpu_memory import keep_freed_memory  # noqa: E402
 from xlstm_ts.models import XLSTMForecastConfig, XLSTMForecastNet  # noqa: E402
-from xlstm_ts.nn.config import FFN_DIM_MULTIPLE  # noqa: E402
+from xlstm_ts.nn import XLSTMStack  # noqa: E402
+from xlstm_ts.nn.config import FFN_DIM_MULTIPLE, XLSTMStackConfig  # noqa: E402
 from xlstm_ts.training.config import TrainConfig  # noqa: E402
 
 
@@ -39,8 +45,15 @@ def default_network(channels: int, official_stack: bool = False) -> XLSTMForecas
     return network
 
 
-def build_official_stack(config: XLSTMForecastConfig) -> torch.nn.Module:
-    """The same xLSTM[a:b] stack built from the official `xlstm` package: (B, N, D) -> (B, N, D)."""
+STACK_SHAPE = {"batch": 224, "tokens": 41, "embedding_dim": 128, "num_heads": 4, "num_blocks": 2, "ratio": "1:1"}
+"""The stack benchmark: a patch forecaster's batch (32 windows x 7 channels, 41 patches), D = 128."""
+
+
+def build_official_stack(config: XLSTMStackConfig, context_length: int | None = None) -> torch.nn.Module:
+    """The same xLSTM[a:b] stack built from the official `xlstm` package: (B, N, D) -> (B, N, D).
+
+    context_length defaults to the forecaster's number of patches (``config.num_patches``).
+    """
     import xlstm
 
     pattern = config.block_types
@@ -67,7 +80,7 @@ def build_official_stack(config: XLSTMForecastConfig) -> torch.nn.Module:
     stack_config = xlstm.xLSTMBlockStackConfig(
         mlstm_block=mlstm_block,
         slstm_block=slstm_block,
-        context_length=config.num_patches,
+        context_length=config.num_patches if context_length is None else context_length,
         num_blocks=len(pattern),
         embedding_dim=config.embedding_dim,
         slstm_at=[j for j, kind in enumerate(pattern) if kind == "s"],
@@ -76,42 +89,69 @@ def build_official_stack(config: XLSTMForecastConfig) -> torch.nn.Module:
     return xlstm.xLSTMBlockStack(stack_config)
 
 
-def training_throughput(steps: int, batch_size: int = 64, channels: int = 7, official_stack: bool = False) -> float:
-    """Training windows per second (forward, backward, AdamW step) of the default network."""
-    config = XLSTMForecastConfig()
-    network = default_network(channels, official_stack)
+def interleaved_medians(calls: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
+    """Median seconds of each call, the calls alternating round by round (one process, one machine state)."""
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def training_step_call(network: torch.nn.Module, batch_size: int = 64, channels: int = 7) -> Callable[[], None]:
+    """One training step (forward, backward, AdamW) of a forecasting network on a fixed random batch."""
+    config = network.config
     optimizer = torch.optim.AdamW(network.parameters(), lr=TrainConfig().learning_rate)
     x = torch.randn(batch_size, config.lookback, channels)
     y = torch.randn(batch_size, config.horizon, channels)
-    times = []
-    for _ in range(steps + 2):
-        start = time.perf_counter()
+
+    def step() -> None:
         loss = (network(x) - y).abs().mean()
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        times.append(time.perf_counter() - start)
-    return batch_size / statistics.median(times[2:])
+
+    return step
 
 
-@torch.no_grad()
-def inference_latency(batch_size: int, repeats: int = 20, channels: int = 7, official_stack: bool = False) -> float:
-    """Median seconds to forecast `batch_size` windows with the default network (eval mode)."""
-    config = XLSTMForecastConfig()
-    network = default_network(channels, official_stack).eval()
-    x = torch.randn(batch_size, config.lookback, channels)
-    network(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network(x)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def inference_call(network: torch.nn.Module, batch_size: int, channels: int = 7) -> Callable[[], None]:
+    """Forecasting `batch_size` windows in eval mode without gradients."""
+    network = network.eval()
+    x = torch.randn(batch_size, network.config.lookback, channels)
+
+    def forecast() -> None:
+        with torch.no_grad():
+            network(x)
+
+    return forecast
+
+
+def stack_fwd_bwd_call(stack: torch.nn.Module, shape: dict = STACK_SHAPE) -> Callable[[], None]:
+    """Forward + backward of a stack on a (batch, tokens, D) input (sum of the output as the loss)."""
+    x = torch.randn(shape["batch"], shape["tokens"], shape["embedding_dim"], requires_grad=True)
+
+    def fwd_bwd() -> None:
+        stack.zero_grad(set_to_none=True)
+        stack(x).sum().backward()
+
+    return fwd_bwd
+
+
+def stack_config(shape: dict = STACK_SHAPE) -> XLSTMStackConfig:
+    keys = ("embedding_dim", "num_heads", "num_blocks", "ratio")
+    return XLSTMStackConfig(**{key: shape[key] for key in keys})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=20, help="timed training steps")
+    parser.add_argument("--repeats", type=int, default=7, help="timed stack forward+backward calls")
+    parser.add_argument("--no-op", action="store_true", help="skip the mLSTM op timing at T = 1k and 4k")
     parser.add_argument("--json", help="write the numbers to this file")
     parser.add_argument(
         "--default-allocator", action="store_true", help="skip keep_freed_memory() (which `xlstm-ts` applies)"
@@ -121,24 +161,47 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {"threads": torch.get_num_threads(), "torch": torch.__version__}
     results["keep_freed_memory"] = kept
     print(f"CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; default ETTh1 network")
-    implementations = ["xlstm_ts"]
-    if importlib.util.find_spec("xlstm") is not None:
-        implementations.append("official_xlstm")
-    for name in implementations:
-        official = name == "official_xlstm"
-        row: dict[str, float] = {"train_windows_per_s": training_throughput(args.steps, official_stack=official)}
-        for batch in (1, 256):
-            row[f"inference_s_batch{batch}"] = inference_latency(batch, official_stack=official)
+    official = importlib.util.find_spec("xlstm") is not None
+    names = ["xlstm_ts", "official_xlstm"] if official else ["xlstm_ts"]
+
+    config = stack_config()
+    stacks = {"xlstm_ts": XLSTMStack(config)}
+    if official:
+        stacks["official_xlstm"] = build_official_stack(config, STACK_SHAPE["tokens"])
+    stack_s = interleaved_medians({name: stack_fwd_bwd_call(stack) for name, stack in stacks.items()}, args.repeats)
+    results["stack_fwd_bwd_s"] = stack_s
+    shape = ", ".join(f"{key} {value}" for key, value in STACK_SHAPE.items())
+    print(f"  stack forward+backward ({shape}):")
+    for name in names:
+        print(f"    {name:15s} {stack_s[name]:.3f} s")
+
+    networks = {name: default_network(7, official_stack=name == "official_xlstm") for name in names}
+    train_s = interleaved_medians({name: training_step_call(net) for name, net in networks.items()}, args.steps)
+    rows: dict[str, dict[str, float]] = {name: {"train_windows_per_s": 64 / train_s[name]} for name in names}
+    for batch in (1, 256):
+        infer_s = interleaved_medians({name: inference_call(net, batch) for name, net in networks.items()}, 20)
+        for name in names:
+            rows[name][f"inference_s_batch{batch}"] = infer_s[name]
+    print("  default ETTh1 network:")
+    for name in names:
+        row = rows[name]
         results[name] = row
         print(
-            f"  {name:15s} training {row['train_windows_per_s']:7.0f} windows/s (batch 64, fwd+bwd+AdamW);"
+            f"    {name:15s} training {row['train_windows_per_s']:7.0f} windows/s (batch 64, fwd+bwd+AdamW);"
             f" inference {row['inference_s_batch1'] * 1e3:6.1f} ms (1 window),"
             f" {row['inference_s_batch256'] * 1e3:6.1f} ms (256 windows)"
         )
-    if "official_xlstm" not in results:
+    if official:
+        ratio = {
+            "stack_fwd_bwd": stack_s["official_xlstm"] / stack_s["xlstm_ts"],
+            "training": rows["xlstm_ts"]["train_windows_per_s"] / rows["official_xlstm"]["train_windows_per_s"],
+        }
+        results["speedup_vs_official"] = ratio
+        print(f"  ours vs official: stack {ratio['stack_fwd_bwd']:.2f}x, default network training {ratio['training']:.2f}x")
+    else:
         print("  official `xlstm` package: not installed (pip install xlstm to compare side by side)")
     op, memory = {}, {}
-    for T in (1024, 4096):
+    for T in () if args.no_op else (1024, 4096):
         op[T] = fwd_bwd_seconds("chunkwise", 8, 4, T, 64, 64, 3)
         memory[T] = peak_memory_mib("chunkwise", 8, 4, T, 64, 64)
         print(f"  mlstm chunkwise fwd+bwd B=8 H=4 D=64 T={T}: {op[T]:.3f} s, peak extra memory {memory[T]:.0f} MiB")

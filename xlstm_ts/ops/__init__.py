@@ -13,7 +13,8 @@ from xlstm_ts.ops.dispatch import BackendUnavailableError, resolve_backend, trit
 from xlstm_ts.ops.reference.mlstm_chunkwise import mlstm_chunkwise_torch
 from xlstm_ts.ops.reference.mlstm_parallel import mlstm_parallel_torch
 from xlstm_ts.ops.reference.mlstm_recurrent import mlstm_recurrent_torch, mlstm_step_torch
-from xlstm_ts.ops.reference.slstm_recurrent import slstm_recurrent_torch, slstm_step_torch
+from xlstm_ts.ops.reference.slstm_fused import slstm_fused_torch
+from xlstm_ts.ops.reference.slstm_recurrent import slstm_step_torch
 from xlstm_ts.ops.state import MLSTMState, SLSTMState
 
 __all__ = [
@@ -158,7 +159,10 @@ def slstm(
         b: (4, H, Dh) gate biases.
         initial_state: (h, c, n, m), each (B, H, Dh), to continue a sequence.
         return_state: also return the final state.
-        backend: "torch", "triton" or "auto".
+        backend: "torch", "triton" or "auto". The torch backend runs the step loop as one autograd
+            Function with a hand-written backward (:mod:`xlstm_ts.ops.reference.slstm_fused`);
+            the plain autograd loop it is tested against is
+            :func:`xlstm_ts.ops.reference.slstm_recurrent.slstm_recurrent_torch`.
 
     Returns:
         h (B, T, H, Dh), and with return_state also the final (h, c, n, m). T may be 0: h
@@ -170,7 +174,7 @@ def slstm(
     if _slstm_backend(backend, wx, r, b) == "triton":
         h, state = triton_kernels().slstm(wx, r, b, initial_state=initial_state)
     else:
-        h, state = slstm_recurrent_torch(wx, r, b, initial_state)
+        h, state = slstm_fused_torch(wx, r, b, initial_state)
     return (h, state) if return_state else h
 
 

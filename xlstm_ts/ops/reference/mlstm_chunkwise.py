@@ -42,6 +42,7 @@ class MLSTMChunkwise(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dh, dC_final, dn_final, dm_final):  # type: ignore[override]
         saved = ctx.saved_tensors
+        dh = dh.contiguous()  # often a transposed view: every matmul below would copy it again
         n_states = len(StatesSaved._fields)
         out = chunk_output_backward(OutputSaved(*saved[n_states:]), dh)
         st = chunk_states_backward(
@@ -88,9 +89,11 @@ def mlstm_chunkwise_torch(
         v = F.pad(v, (0, 0, 0, pad))
         log_f = F.pad(log_f, (0, pad), value=0.0)
         i = F.pad(i, (0, pad), value=float("-inf"))
-    q = q.reshape(B, H, NC, L, Dqk)
-    k = k.reshape(B, H, NC, L, Dqk)
-    v = v.reshape(B, H, NC, L, Dv)
+    # contiguous once here: a transposed view (e.g. (B, T, H, D) seen as (B, H, T, D)) would be
+    # copied again by every batched matmul of the forward and the backward
+    q = q.reshape(B, H, NC, L, Dqk).contiguous()
+    k = k.reshape(B, H, NC, L, Dqk).contiguous()
+    v = v.reshape(B, H, NC, L, Dv).contiguous()
     i = i.reshape(B, H, NC, L)
     b = torch.cumsum(log_f.reshape(B, H, NC, L), dim=-1)  # (B, H, NC, L)
 
