@@ -57,6 +57,13 @@ class XLSTMForecastConfig(XLSTMStackConfig):
     """Dropout on the token embeddings."""
     head_dropout: float = 0.2
     """Dropout before the forecast head."""
+    cycle_length: int = 0
+    """Learnable periodic component (residual cycle forecasting, CycleNet's idea): a table Q
+    (cycle_length, C) of per-phase values, subtracted from the (instance-normalized) input at the
+    input steps' phases and added back at the forecast steps' phases; the network forecasts the
+    residual. 0 = off. E.g. 24 for hourly ETTh, 96 for 15-minute ETTm, 144 for 10-minute Weather
+    (a day). The network then reads each window's phase from an extra last input channel (see
+    :mod:`xlstm_ts.models.cycle`), which the benchmark pipeline adds."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -64,6 +71,8 @@ class XLSTMForecastConfig(XLSTMStackConfig):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        if isinstance(self.cycle_length, bool) or not isinstance(self.cycle_length, int) or self.cycle_length < 0:
+            raise ValueError(f"cycle_length must be an integer >= 0 (0 = no cycle); got {self.cycle_length!r}")
         if self.token_axis not in ("patch", "variate"):
             raise ValueError(f"token_axis must be 'patch' or 'variate'; got {self.token_axis!r}")
         if self.token_axis == "patch" and self.patch_len > self.lookback:

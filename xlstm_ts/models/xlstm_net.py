@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from xlstm_ts.models.config import XLSTMForecastConfig
+from xlstm_ts.models.cycle import CycleTable, phase_of_channel
 from xlstm_ts.models.layers import MovingAverageDecomposition, RevIN, patchify
 from xlstm_ts.nn import XLSTMStack
 
@@ -13,9 +14,9 @@ from xlstm_ts.nn import XLSTMStack
 class XLSTMForecastNet(nn.Module):
     """Maps a lookback window to a forecast: x (B, L, C_in) -> y (B, H, C_out).
 
-    Data flow: RevIN -> [trend/remainder decomposition] -> tokens (patches of every channel, or
+    Data flow: RevIN -> [- learnable cycle] -> [trend/remainder decomposition] -> tokens (patches of every channel, or
     one token per channel) -> xLSTM[a:b] stack -> linear head -> [+ linear skip, + trend forecast]
-    -> de-normalization. Channels are independent in "patch" mode (folded into the batch) and mixed
+    -> [+ cycle] -> de-normalization. Channels are independent in "patch" mode (folded into the batch) and mixed
     by the stack in "variate" mode.
 
     Args:
@@ -23,6 +24,10 @@ class XLSTMForecastNet(nn.Module):
         n_channels: C_in, the number of input channels.
         output_channels: indices of the input channels to return (None = all), e.g. the target
             channel for "MS" forecasting.
+
+    With ``config.cycle_length > 0`` the input carries one more channel, last: the *phase
+    channel*, the cycle phase of each input step (``x[:, 0, -1]``, the first step's, is read); x
+    is then (B, L, C_in + 1). Or pass ``phase`` (B,) to :meth:`forward` and x without it.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class XLSTMForecastNet(nn.Module):
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.head_dropout = nn.Dropout(config.head_dropout)
         self.stack = XLSTMStack(config)
+        self.cycle = CycleTable(config.cycle_length, n_channels) if config.cycle_length > 0 else None
         if self.linear_skip is not None and config.linear_skip_init == "last_value":
             self._start_as_naive()
 
@@ -80,20 +86,41 @@ class XLSTMForecastNet(nn.Module):
         hidden = self.stack(self.embedding_dropout(tokens))  # (B, C, D)
         return self.head(self.head_dropout(hidden)).transpose(1, 2)  # (B, H, C)
 
-    def forward(self, x: torch.Tensor, token_bias: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, token_bias: torch.Tensor | None = None, phase: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """x (B, L, C_in) -> forecast (B, H, C_out) in the input's units.
 
         ``token_bias``: optional (B * C_in, N, D) in "patch" mode or (B, C_in, D) in "variate"
         mode, added to the token embeddings before the stack (how the estimator's network lets
-        patch tokens carry covariates)."""
+        patch tokens carry covariates).
+        ``phase``: with a cycle (``cycle_length > 0``), the phase (B,) of each window's first input
+        step (integers, taken modulo the cycle length); None: read from the phase channel, x's
+        last (then x is (B, L, C_in + 1))."""
+        if self.cycle is not None and phase is None:
+            if x.dim() != 3 or x.shape[2] != self.n_channels + 1:
+                raise ValueError(
+                    f"a network with cycle_length={self.config.cycle_length} needs the phase: input (batch, "
+                    f"lookback={self.config.lookback}, channels={self.n_channels} + 1 phase channel) or phase=; "
+                    f"got {tuple(x.shape)} and no phase (the benchmark pipeline adds the phase channel: "
+                    f"xlstm_ts.pipeline.phase)"
+                )
+            phase, x = phase_of_channel(x, self.config.cycle_length), x[..., :-1]
         if x.dim() != 3 or x.shape[1] != self.config.lookback or x.shape[2] != self.n_channels:
             raise ValueError(
                 f"expected input (batch, lookback={self.config.lookback}, channels={self.n_channels}); "
                 f"got {tuple(x.shape)}"
             )
+        if phase is not None and self.cycle is None:
+            raise ValueError("phase= was given to a network without a cycle (cycle_length=0)")
         stats = None
         if self.revin is not None:
             x, stats = self.revin.normalize(x)
+        if self.cycle is not None:
+            assert phase is not None
+            if phase.shape != (x.shape[0],):
+                raise ValueError(f"phase must have shape (batch,) = ({x.shape[0]},); got {tuple(phase.shape)}")
+            x = x - self.cycle(phase, self.config.lookback)  # (B, L, C): the residual of the cycle
         if self.decomposition is not None:
             remainder, trend = self.decomposition(x)
             y = self._xlstm_path(remainder, token_bias) + self.trend_head(trend.transpose(1, 2)).transpose(1, 2)
@@ -101,6 +128,8 @@ class XLSTMForecastNet(nn.Module):
             y = self._xlstm_path(x, token_bias)
         if self.linear_skip is not None:
             y = y + self.linear_skip(x.transpose(1, 2)).transpose(1, 2)
+        if self.cycle is not None:
+            y = y + self.cycle(phase, self.config.horizon, offset=self.config.lookback)  # (B, H, C)
         if stats is not None:
             y = self.revin.denormalize(y, stats)
         if self.output_channels is not None:

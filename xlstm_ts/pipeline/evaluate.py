@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from xlstm_ts.pipeline.phase import phase_loader
 from xlstm_ts.pipeline.run_dir import OpenedRun, open_run
 from xlstm_ts.training.evaluate import error_metrics, predict_windows
 
@@ -32,6 +33,6 @@ def evaluate_run(
     """
     run = open_run(run_dir)
     data = run.data(data_dir, allow_modified_data=allow_modified_data)
-    prediction, target = predict_windows(run.network, data.test_dataloader())
+    prediction, target = predict_windows(run.network, phase_loader(data.test_dataloader(), run.network))
     metrics = error_metrics(prediction, target, data.scaler, run.description.get("output_channels"), prefix="test")
     return run, metrics

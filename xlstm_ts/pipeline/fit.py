@@ -11,7 +11,9 @@ import lightning.pytorch as pl
 from torch import nn
 
 from xlstm_ts.data.datamodule import ForecastDataModule
+from xlstm_ts.models.ensemble import EnsembleConfig, MeanEnsemble
 from xlstm_ts.models.registry import build_network, is_trainable
+from xlstm_ts.pipeline.phase import phase_loader
 from xlstm_ts.pipeline.run_config import RunConfig
 from xlstm_ts.pipeline.run_dir import default_output_dir, output_channels, write_run
 from xlstm_ts.training.evaluate import drop_last_metrics, error_metrics, predict_windows
@@ -67,24 +69,32 @@ def fit_run(
     Returns:
         The result on the global-zero process, None on the other DDP processes.
     """
-    data, network = build_run(config)
+    if config.ensemble > 1 and (config.train.devices not in (1, "1") or config.train.strategy not in ("auto",)):
+        raise ValueError("a seed ensemble (ensemble > 1) trains on one device: set devices=1 and strategy=auto")
     mode: Progress = "bar" if progress else ("none" if quiet else "epochs")
-    outcome = train_network(
-        network,
-        data.train_dataloader(),
-        data.val_dataloader(),
-        config.train,
-        callbacks=callbacks or (),
-        progress=mode,
-        verbose_logs=not quiet,
-        sanity_check=True,
-    )
-    if not outcome.is_global_zero:
-        return None
-    network = outcome.network
+    outcomes, members = [], []
+    for k in range(config.ensemble):
+        member = config.member(k) if config.ensemble > 1 else config
+        data, network = build_run(member)  # member k is exactly the single run of seed train.seed + k
+        outcome = train_network(
+            network,
+            phase_loader(data.train_dataloader(), network),  # the cycle's phase channel, if the network has one
+            phase_loader(data.val_dataloader(), network),
+            member.train,
+            callbacks=callbacks or (),
+            progress=mode,
+            verbose_logs=not quiet,
+            sanity_check=True,
+        )
+        if not outcome.is_global_zero:
+            return None
+        outcomes.append(outcome)
+        members.append(outcome.network)
+    outcome = outcomes[0]
+    network = members[0] if config.ensemble == 1 else ensemble_network(config, data, members)
     scaler = data.scaler
-    val_pred, val_true = predict_windows(network, data.val_dataloader())
-    test_pred, test_true = predict_windows(network, data.test_dataloader())
+    val_pred, val_true = predict_windows(network, phase_loader(data.val_dataloader(), network))
+    test_pred, test_true = predict_windows(network, phase_loader(data.test_dataloader(), network))
     metrics: dict[str, Any] = {
         **error_metrics(test_pred, test_true, scaler, output_channels(config, data), prefix="test"),
         "val_mse": error_metrics(val_pred, val_true, prefix="val")["val_mse"],
@@ -102,7 +112,34 @@ def fit_run(
         "lookback": config.data.lookback,
         "seed": config.train.seed,
     }
+    if config.ensemble > 1:  # best_epoch / epochs / diverged_epoch above are the first member's
+        metrics["train_seconds"] = round(sum(o.train_seconds for o in outcomes), 2)
+        metrics["ensemble"] = config.ensemble
+        metrics["members"] = [
+            {"seed": config.train.seed + k, "best_epoch": o.best_epoch, "epochs": o.epochs,
+             "val_mse": member_mse(o.network, data.val_dataloader()),
+             "test_mse": member_mse(o.network, data.test_dataloader())}
+            for k, o in enumerate(outcomes)
+        ]
     out = Path(output_dir) if output_dir is not None else None
     if out is not None:
         write_run(out, config, network, data, metrics)
     return FitResult(metrics, network, data, out)
+
+
+def ensemble_network(config: RunConfig, data: ForecastDataModule, members: list[nn.Module]) -> nn.Module:
+    """The mean of the trained ``members`` as one network (saved and loaded as registry ``"ensemble"``)."""
+    ensemble_config = EnsembleConfig(
+        lookback=config.data.lookback,
+        horizon=config.data.horizon,
+        model=config.model,
+        members=len(members),
+        network={k: v for k, v in config.network_config().to_dict().items() if k not in ("lookback", "horizon")},
+    )
+    return MeanEnsemble(ensemble_config, members).eval()
+
+
+def member_mse(network: nn.Module, loader: Any) -> float:
+    """MSE (scaled) of one network over every window of ``loader``."""
+    return error_metrics(*predict_windows(network, phase_loader(loader, network)), prefix="x")["x_mse"]
+

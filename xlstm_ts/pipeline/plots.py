@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from xlstm_ts.data.loading import load_frame
+from xlstm_ts.pipeline.phase import PhaseWindows, network_cycle_length
 from xlstm_ts.pipeline.run_dir import open_run
 from xlstm_ts.plotting import ForecastPanel, plot_forecast
 
@@ -49,8 +50,10 @@ def plot_run(
     data = run.data(data_dir, allow_modified_data=allow_modified_data)
     dataset = data.dataset("test")
     x, y = dataset[len(dataset) - 1]
+    cycle = network_cycle_length(network)
+    x_in = PhaseWindows(dataset, cycle)[len(dataset) - 1][0] if cycle > 0 else x  # + the phase channel
     with torch.no_grad():
-        prediction = network(x[None]).double().numpy()[0]  # open_run puts it on CPU
+        prediction = network(x_in[None]).double().numpy()[0]  # open_run puts it on CPU
     outputs: list[str] = list(description.get("output_names") or data.output_names)
     inputs: list[str] = list(description.get("channel_names") or data.channel_names)
     if channel is None:

@@ -119,8 +119,14 @@ def predict_run(run: OpenedRun | str | Path, frame: pd.DataFrame, *, source: str
             f"{float(scaler.mean_[col]):.4g}; the model cannot forecast from there: check the column's units "
             f"(rescale it to the training data's)"
         )
+    inputs = torch.as_tensor(x, dtype=torch.float32)[None]  # (1, L, C_in)
+    settings = description["config"]  # a seed ensemble's holds its members' under "network"
+    cycle = int(settings.get("cycle_length") or (settings.get("network") or {}).get("cycle_length") or 0)
+    if cycle > 0:  # the phase channel: steps from the training file's first date, modulo the cycle
+        phase = _cycle_phase(window[0], description.get("cycle_anchor"), offset, cycle, source)
+        inputs = torch.cat([inputs, torch.remainder(torch.arange(lookback) + phase, cycle).float()[None, :, None]], -1)
     with torch.no_grad():
-        y = network(torch.as_tensor(x, dtype=torch.float32)[None]).double().numpy()[0]  # (H, C_out)
+        y = network(inputs).double().numpy()[0]  # (H, C_out)
     if scaler is not None:
         y = scaler.inverse_transform(y, description.get("output_channels"))
     if not np.isfinite(y).all():
@@ -251,3 +257,22 @@ def _step(window: pd.DatetimeIndex, freq: str | None, name: Any, source: str) ->
     if len(steps) == 1:
         return to_offset(pd.Timedelta(int(steps[0]), unit="ns"))
     raise ValueError(f"{source}: cannot infer the time step from column {name!r}; give consecutive, regular dates")
+
+
+def _cycle_phase(start: pd.Timestamp, anchor: str | None, offset: pd.DateOffset, cycle: int, source: str) -> int:
+    """The cycle phase of ``start``: whole steps of ``offset`` from the training file's first date."""
+    if anchor is None:
+        raise ValueError("the run's model.json lacks cycle_anchor (the first date of its data): refit the run")
+    first = pd.Timestamp(anchor)
+    if start.tzinfo is not None:  # the benchmark dates are naive wall-clock times
+        start = start.tz_localize(None)
+    if not isinstance(offset, pd.offsets.Tick):
+        raise ValueError(f"a network with a cycle needs a fixed time step, not {offset.freqstr}")
+    steps = (start - first) / pd.Timedelta(offset)
+    if steps != round(steps):
+        raise ValueError(
+            f"{source}: the window starts at {start}, off the model's {offset.freqstr} grid from {first}; "
+            f"give dates on that grid"
+        )
+    return int(round(steps)) % cycle
+

@@ -6,6 +6,7 @@ As YAML (what `xlstm-ts fit --config` reads and `config.yaml` in a run directory
     data: {dataset: ETTh1, lookback: 336, horizon: 96, ...}     # DataConfig fields
     network: {embedding_dim: 64, ratio: "1:1", ...}            # the model's config fields
     train: {max_epochs: 10, learning_rate: 0.001, ...}         # TrainConfig fields
+    ensemble: 3             # optional: a seed ensemble of 3 networks, forecasts averaged
 
 The network's lookback and horizon always come from `data`.
 """
@@ -44,11 +45,20 @@ class RunConfig:
     """Settings of the network's config dataclass (unset fields keep their defaults)."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """Optimization, schedule, early stopping, seed and hardware."""
+    ensemble: int = 1
+    """Seed ensemble: K networks trained from the seeds ``train.seed``, ``train.seed + 1``, ...,
+    ``train.seed + K - 1`` (member k is exactly the single run of its seed), their forecasts
+    averaged; validation and test metrics are the average's. 1 = one network (no ensemble)."""
 
     def __post_init__(self) -> None:
-        from xlstm_ts.models.registry import config_class
+        from xlstm_ts.models.registry import MODELS, config_class
 
-        cls = config_class(self.model)  # raises for unknown names
+        if self.model not in MODELS:
+            config_class(self.model)  # raises for unknown names
+            raise ValueError(f"model {self.model!r} is not trained directly; valid names: {sorted(MODELS)}")
+        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, int) or self.ensemble < 1:
+            raise ValueError(f"ensemble must be an integer >= 1 (the number of seeds); got {self.ensemble!r}")
+        cls = config_class(self.model)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(self.network) - known)
         if unknown:
@@ -62,8 +72,8 @@ class RunConfig:
                 )
 
     def network_config(self) -> Any:
-        """The validated config dataclass of the network (lookback/horizon from data; a seasonal
-        naive forecast's season from the dataset unless ``network.season_length`` is set).
+        """The validated config dataclass of the network (lookback/horizon from data; the season of
+        a seasonal naive or Theta forecast from the dataset unless ``network.season_length`` is set).
 
         Raises:
             ValueError: the dataset's season does not fit in the lookback of a seasonal naive run.
@@ -80,23 +90,37 @@ class RunConfig:
                     f"network.season_length"
                 )
             values["season_length"] = season
+        if self.model == "theta" and "season_length" not in self.network:
+            values["season_length"] = dataset_season(self.data.dataset)
         return config_class(self.model).from_dict(values)
 
+    def member(self, k: int) -> "RunConfig":
+        """The single run of ensemble member ``k`` (seed ``train.seed + k``, ``ensemble=1``)."""
+        return dataclasses.replace(
+            self, ensemble=1, train=dataclasses.replace(self.train, seed=self.train.seed + k)
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain dict; the network section is complete (defaults filled in)."""
-        return {
+        """Nested plain dict; the network section is complete (defaults filled in); ``ensemble``
+        only when it is not 1."""
+        values = {
             "model": self.model,
             "data": dataclasses.asdict(self.data),
             "network": self.network_config().to_dict(),
             "train": self.train.to_dict(),
         }
+        if self.ensemble != 1:
+            values["ensemble"] = self.ensemble
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
         """Build from the nested dict form; unknown sections or keys raise ValueError."""
-        unknown = sorted(set(values) - {"model", *SECTIONS})
+        unknown = sorted(set(values) - {"model", "ensemble", *SECTIONS})
         if unknown:
-            raise ValueError(f"unknown config section(s) {unknown}; valid: ['model', 'data', 'network', 'train']")
+            raise ValueError(
+                f"unknown config section(s) {unknown}; valid: ['model', 'data', 'network', 'train', 'ensemble']"
+            )
         data = dict(values.get("data") or {})
         if "dataset" not in data:
             raise ValueError("the config needs data.dataset (e.g. ETTh1)")
@@ -109,6 +133,7 @@ class RunConfig:
             model=values.get("model", "xlstm"),
             network=dict(values.get("network") or {}),
             train=TrainConfig.from_dict(dict(values.get("train") or {})),
+            ensemble=values.get("ensemble", 1),
         )
 
     def to_yaml(self, path: str | Path) -> None:
@@ -161,8 +186,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
             raise ValueError(f"--set expects key=value, got {item!r}")
         key, _, raw = item.partition("=")
         key = key.strip()
-        if key == "model":
-            result["model"] = raw.strip()
+        if key in ("model", "ensemble"):
+            result[key] = raw.strip() if key == "model" else parse_value(raw.strip())
             continue
         if "." in key:
             section, _, name = key.partition(".")

@@ -44,11 +44,17 @@ def write_run(
     output_dir.mkdir(parents=True, exist_ok=True)
     config.to_yaml(output_dir / CONFIG_FILE)
     (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    from xlstm_ts.models.ensemble import MeanEnsemble
+
+    if isinstance(network, MeanEnsemble):  # a seed ensemble is saved as the registry's "ensemble" network
+        model_name, model_config = "ensemble", network.config.to_dict()
+    else:
+        model_name, model_config = config.model, config.network_config().to_dict()
     save_network(
         output_dir,
         network,
-        config.model,
-        config.network_config().to_dict(),
+        model_name,
+        model_config,
         data.n_channels_in,
         output_channels(config, data),
         metadata={
@@ -59,8 +65,22 @@ def write_run(
             "channel_names": list(data.channel_names),
             "output_names": list(data.output_names),
             "scaler": data.scaler.state_dict() if data.scaler is not None else None,
+            **cycle_metadata(network, data),
         },
     )
+
+
+def cycle_metadata(network: nn.Module, data: ForecastDataModule) -> dict[str, Any]:
+    """``{"cycle_anchor": <date of the file's first row>}`` for a network with a cycle, else {}:
+    the phase of a row is its step count from that date modulo the cycle length (what predict needs)."""
+    from xlstm_ts.pipeline.phase import network_cycle_length
+
+    if network_cycle_length(network) == 0:
+        return {}
+    import pandas as pd
+
+    first = pd.read_csv(data.data_file.path, nrows=1, dtype=str, encoding="utf-8").iloc[0, 0]
+    return {"cycle_anchor": pd.Timestamp(pd.to_datetime(first, format=data.spec.date_format)).isoformat()}
 
 
 def default_output_dir(config: RunConfig, root: str | Path = "runs") -> Path:
