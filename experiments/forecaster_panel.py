@@ -32,7 +32,7 @@ import torch
 
 from xlstm_ts import metrics
 from xlstm_ts.forecaster import XLSTMForecaster
-from xlstm_ts.forecasting.theta import theta_forecast
+from xlstm_ts.models.theta import theta_forecast
 
 DATA = Path(os.environ.get("XLSTM_TS_DATA", "../shared/datasets"))
 OUT = Path(__file__).resolve().parent / "results" / "forecaster_panel.json"
@@ -95,7 +95,7 @@ def run(spec: PanelSeries, refit: bool = True) -> dict[str, object]:
     forecasts: dict[str, np.ndarray] = {
         "seasonal_naive": metrics.seasonal_naive_forecast(y, spec.horizon, m),
         "naive": np.full(spec.horizon, y[-1]),
-        "theta": theta_forecast(y, spec.horizon, m),  # ours (xlstm_ts.forecasting.theta) on the whole history
+        "theta": theta_forecast(y, spec.horizon, m),  # ours (xlstm_ts.models.theta) on the whole history
     }
     row: dict[str, object] = {"series": spec.name, "rows": len(frame), "horizon": spec.horizon, "season": spec.season}
     seconds = {}

@@ -123,7 +123,7 @@ def test_intervals_with_quantiles_in_backtests_and_after_loading(tmp_path) -> No
 
 
 def test_intervals_past_the_horizon_are_nan() -> None:
-    model = XLSTMForecaster(**SMALL, levels=[80]).fit(noisy_cycles(n=400))
+    model = XLSTMForecaster(**SMALL, levels=[80], model="xlstm").fit(noisy_cycles(n=400))
     with pytest.warns(RecursiveForecastWarning, match="NaN there"):
         forecast = model.predict(h=9)
     assert forecast["a-lo-80"].iloc[:6].notna().all() and forecast["a-lo-80"].iloc[6:].isna().all()

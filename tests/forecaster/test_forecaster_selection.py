@@ -20,18 +20,20 @@ def exact_cycle(n: int = 300) -> pd.DataFrame:
                          "a": 10 + np.sin(2 * np.pi * t / 24) + 0.3 * np.cos(2 * np.pi * t / 8)})
 
 
-def test_an_exact_season_is_forecast_by_seasonal_naive(tmp_path) -> None:
+def test_an_exact_season_is_forecast_exactly_by_a_simple_model(tmp_path) -> None:
     frame = exact_cycle()
     model = XLSTMForecaster(**SMALL).fit(frame)
-    assert model.fit_info_["model"] == "seasonal_naive"
+    chosen = model.fit_info_["model"]
+    assert chosen in ("seasonal_naive", "theta")  # both are exact on a noise-free cycle read over its history
     errors = model.fit_info_["model_selection"]["validation_mae"]
     assert errors["seasonal_naive"] == pytest.approx(0.0, abs=1e-12)
+    assert errors[chosen] == pytest.approx(0.0, abs=1e-12)
     assert "not beaten" in model.fit_info_["model_selection"]["reason"]
     expected = frame["a"].to_numpy()[-24:][:6]
-    np.testing.assert_allclose(model.predict()["a"], expected)
+    np.testing.assert_allclose(model.predict()["a"], expected, atol=1e-9)
     model.save(tmp_path / "m")
     loaded = XLSTMForecaster.load(tmp_path / "m")
-    assert loaded.state_.chosen_model == "seasonal_naive"
+    assert loaded.state_.chosen_model == chosen
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
 
 
@@ -81,3 +83,58 @@ def test_baseline_forecasts() -> None:
 def test_unknown_model() -> None:
     with pytest.raises(ValueError, match="model must be one of"):
         XLSTMForecaster(**SMALL, model="ets").fit(exact_cycle())
+
+
+def trend_cycle(n: int, seed: int = 5) -> pd.DataFrame:
+    """A trend plus a daily cycle plus noise: Theta wins over seasonal naive here."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 50 + 0.05 * t + 3 * np.sin(2 * np.pi * t / 24) + 0.3 * rng.standard_normal(n)
+    return pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=n, freq="h"), "a": values})
+
+
+@pytest.mark.parametrize("n", [131, 517])
+def test_the_simple_forecasts_read_the_longer_kept_history(n: int, tmp_path) -> None:
+    frame = trend_cycle(n)
+    model = XLSTMForecaster(**SMALL).fit(frame)
+    state = model.state_
+    assert state.history_steps == n > state.lookback  # the whole series (shorter than SIMPLE_HISTORY)
+    np.testing.assert_array_equal(state.simple_history(0), frame["a"].to_numpy())
+    for name in ("theta", "naive", "seasonal_naive"):
+        state.chosen_model = name
+        expected = baseline_forecast(name, frame["a"].to_numpy(), 6, 24)
+        np.testing.assert_allclose(model.predict()["a"], expected, rtol=1e-12)
+        np.testing.assert_allclose(model.predict(frame)["a"], expected, rtol=1e-12)  # the same from the frame
+    model.save(tmp_path / "m")
+    loaded = XLSTMForecaster.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.state_.history_target, state.history_target)
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
+def test_update_rolls_the_kept_history_and_matches_predict_on_the_whole_series() -> None:
+    frame = trend_cycle(260)
+    model = XLSTMForecaster(**SMALL).fit(frame.iloc[:200])
+    model.state_.chosen_model = "theta"
+    model.update(frame.iloc[200:])
+    np.testing.assert_array_equal(model.state_.simple_history(0), frame["a"].to_numpy()[-200:])
+    expected = baseline_forecast("theta", frame["a"].to_numpy()[-200:], 6, 24)
+    np.testing.assert_allclose(model.predict()["a"], expected, rtol=1e-12)
+
+
+def test_shorter_series_keep_a_nan_padded_history_and_forecast_from_their_own_steps() -> None:
+    long, short = trend_cycle(300, seed=1), trend_cycle(150, seed=2)
+    frame = pd.concat([long.assign(unique_id="long"), short.assign(unique_id="short")]).rename(columns={"a": "y"})
+    model = XLSTMForecaster(**SMALL).fit(frame)
+    state = model.state_
+    assert state.history_target.shape == (2, 300)
+    assert np.isnan(state.history_target[1, :150]).all()
+    np.testing.assert_array_equal(state.simple_history(1), short["a"].to_numpy())
+    state.chosen_model = "theta"
+    out = model.predict()
+    np.testing.assert_allclose(out[out.unique_id == "short"]["y"], baseline_forecast("theta", short["a"].to_numpy(), 6, 24))
+
+
+def test_seasonal_naive_competes_when_the_season_is_longer_than_the_lookback() -> None:
+    model = XLSTMForecaster(**{**SMALL, "lookback": 16}).fit(trend_cycle(300))
+    assert model.lookback_ < 24
+    assert "seasonal_naive" in model.fit_info_["model_selection"]["validation_mae"]

@@ -326,3 +326,111 @@ def test_the_estimator_method_delegates(wide_model) -> None:
     model = _fresh(wide_model)
     assert model.update(WIDE.iloc[CUT:]) is model
     _assert_same_forecast(model.predict(), wide_model.predict(WIDE))
+
+
+# --------------------------------------------------------------------------- streaming=True: the network's stream
+STREAMING: dict[str, Any] = {**SMALL, "streaming": True}
+"""Patches of 8, lookback 24: the stack reads N = 2 patches; one stack step every 8 rows."""
+
+
+@pytest.fixture(scope="module")
+def streaming_model() -> XLSTMForecaster:
+    return XLSTMForecaster(**STREAMING).fit(WIDE.iloc[:CUT])
+
+
+def _window_forecast(model: XLSTMForecaster) -> np.ndarray:
+    """The network's forward over each kept context at the stream's phase, in data units (S, H)."""
+    import torch
+
+    state = model.state_
+    scale = [state.scalers[i] for i in state.series_ids]
+    z = np.stack([(state.context_target[k] - s.mean_[0]) / s.std_[0] for k, s in enumerate(scale)])
+    with torch.no_grad():
+        y = model.network_(torch.from_numpy(z.astype(np.float32))[..., None], phase=state.stream.phase)[..., 0]
+    return np.stack([y[k].double().numpy() * s.std_[0] + s.mean_[0] for k, s in enumerate(scale)])
+
+
+def test_streaming_predict_reads_the_stream_and_equals_the_window_forward(streaming_model) -> None:
+    from xlstm_ts.models.streaming_net import StreamingForecastNet
+
+    model = _fresh(streaming_model)
+    assert isinstance(model.network_, StreamingForecastNet)
+    assert model.state_.stream.phase.tolist() == [0, 0]
+    for i in range(CUT, CUT + 21):  # row by row through 2 patch boundaries and a partial patch
+        update(model, WIDE.iloc[i : i + 1])
+        np.testing.assert_allclose(_values(model.predict()).T, _window_forecast(model), rtol=1e-5, atol=1e-5)
+    assert model.state_.stream.phase.tolist() == [21 % 8] * 2
+    update(model, WIDE.iloc[CUT + 21 : CUT + 24])  # at a boundary the stream equals predict(history + rows)
+    _assert_same_forecast(model.predict(), streaming_model.predict(WIDE.iloc[: CUT + 24]), rtol=1e-5)
+    update(model, WIDE.iloc[CUT + 24 : N])  # many rows at once
+    np.testing.assert_allclose(_values(model.predict()).T, _window_forecast(model), rtol=1e-5, atol=1e-5)
+
+
+def test_streaming_costs_one_stack_step_per_patch(streaming_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _fresh(streaming_model)
+    calls = []
+    step = model.network_.stack.step
+    monkeypatch.setattr(model.network_.stack, "step", lambda x, s: calls.append(x.shape) or step(x, s))
+    forward = model.network_.stack.forward
+    monkeypatch.setattr(model.network_.stack, "forward", lambda *a, **k: calls.append("forward") or forward(*a, **k))
+    for i in range(CUT, CUT + 16):
+        model.update(WIDE.iloc[i : i + 1]).predict()
+    assert calls == [(2 * 2, 8)] * 2  # 2 series x N = 2 slots, once per 8 rows; no pass over the lookback
+
+
+def test_streaming_longer_forecasts_and_persistence(streaming_model, tmp_path) -> None:
+    from xlstm_ts.forecasting.rolling import RecursiveForecastWarning
+
+    model = update(_fresh(streaming_model), WIDE.iloc[CUT : CUT + 5])
+    with pytest.warns(RecursiveForecastWarning):
+        longer = model.predict(h=15)
+    np.testing.assert_allclose(_values(longer)[:6], _values(model.predict()), rtol=1e-6)
+    model.save(tmp_path / "m")
+    again = XLSTMForecaster.load(tmp_path / "m")
+    assert again.streaming and again.state_.stream.phase.tolist() == [5, 5]
+    _assert_same_forecast(again.predict(), model.predict(), rtol=0)
+    update(again, WIDE.iloc[CUT + 5 : CUT + 30])
+    update(model, WIDE.iloc[CUT + 5 : CUT + 30])
+    _assert_same_forecast(again.predict(), model.predict(), rtol=0)
+
+
+def test_streaming_new_series_join_at_their_end(long_model) -> None:
+    fitted = XLSTMForecaster(**STREAMING).fit(LONG[(LONG["ds"] < START) & (LONG["unique_id"] == "a")])
+    model = _fresh(fitted)
+    update(model, LONG[(LONG["unique_id"] == "a") & (LONG["ds"] >= START)].iloc[:3])
+    update(model, LONG[(LONG["unique_id"] == "b") & (LONG["ds"] < START)], new_series="add")
+    assert model.state_.stream.phase.tolist() == [3, 0]
+    rest = LONG[LONG["ds"] >= START]
+    update(model, pd.concat([rest[rest["unique_id"] == "a"].iloc[3:14], rest[rest["unique_id"] == "b"].iloc[:10]]))
+    assert model.state_.stream.phase.tolist() == [14 % 8, 10 % 8]
+    forecasts = model.predict()
+    for k, series_id in enumerate(model.series_ids_):
+        got = forecasts[forecasts["unique_id"] == series_id]["y"].to_numpy()
+        np.testing.assert_allclose(got, _window_forecast(model)[k], rtol=1e-5, atol=1e-5)
+
+
+def test_streaming_with_a_simple_model_keeps_no_stream() -> None:
+    flat = WIDE.assign(a=10.0 + 0.01 * np.arange(N), b=5.0 + 0.02 * np.arange(N))  # the naive forecast wins
+    fitted = XLSTMForecaster(**{**STREAMING, "model": "auto"}).fit(flat.iloc[:CUT])
+    if fitted.fit_info_["model"] in ("xlstm", "ensemble"):
+        pytest.skip("the network won on this data")
+    assert fitted.state_.stream is None
+    model = update(_fresh(fitted), flat.iloc[CUT : CUT + 3])
+    _assert_same_forecast(model.predict(), fitted.predict(flat.iloc[: CUT + 3]))
+
+
+@pytest.mark.parametrize(
+    "settings,message",
+    [
+        ({"quantiles": [0.1, 0.9]}, "quantiles are not supported"),
+        ({"future_covariates": ["c"]}, "future_covariates are not supported"),
+        ({"token_axis": "variate"}, "token_axis must be 'patch'"),
+        ({"model_kwargs": {"decomposition": True}}, "decomposition=True is not supported"),
+        ({"streaming": "yes"}, "streaming must be True or False"),
+        ({"lookback": 12}, "lookback >= 2 \\* patch_len - 1 = 15"),
+    ],
+)
+def test_streaming_refuses_what_it_cannot_do(settings: dict[str, Any], message: str) -> None:
+    frame = WIDE.iloc[:CUT].assign(c=1.0) if "future_covariates" in settings else WIDE.iloc[:CUT]
+    with pytest.raises(ValueError, match=message):
+        XLSTMForecaster(**{**STREAMING, **settings}).fit(frame)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import torch
 
@@ -23,6 +24,7 @@ from xlstm_ts.models.baselines import (
     SeasonalNaiveNet,
 )
 from xlstm_ts.models.registry import MODELS, build_network, config_class, is_trainable
+from xlstm_ts.models.theta import theta_forecast
 
 L, H, C = 48, 12, 3
 
@@ -31,6 +33,7 @@ TINY: dict[str, dict] = {
     "xlstm": {"embedding_dim": 8, "num_heads": 2, "num_blocks": 2, "backend": "torch"},
     "naive": {},
     "seasonal_naive": {"season_length": 5},
+    "theta": {"season_length": 5},
     "dlinear": {"moving_avg": 7},
     "nlinear": {},
     "patchtst": {"d_model": 16, "n_heads": 4, "e_layers": 2, "d_ff": 32},
@@ -154,7 +157,7 @@ def test_seasonal_naive_hand_made_series() -> None:
     assert NaiveNet(NaiveConfig(lookback=6, horizon=2), 1)(x).flatten().tolist() == [3.0, 3.0]
 
 
-@pytest.mark.parametrize("name", ["naive", "seasonal_naive"])
+@pytest.mark.parametrize("name", ["naive", "seasonal_naive", "theta"])
 def test_untrainable_dummy_parameter_stays_zero(name: str) -> None:
     """A pipeline that does not check `trainable` still runs, and the forecast stays exact."""
     net = _net(name)
@@ -170,6 +173,20 @@ def test_untrainable_dummy_parameter_stays_zero(name: str) -> None:
         optimizer.step()
     assert params[0].item() == 0.0
     torch.testing.assert_close(net(x), before, rtol=0, atol=0)
+
+
+def test_theta_net_is_the_theta_method_on_each_channel_window() -> None:
+    x = 10.0 + torch.randn(4, L, C, dtype=torch.float64).cumsum(1)
+    x[..., 1] += 3 * torch.sin(2 * torch.pi * torch.arange(L) / 5)
+    net = _net("theta").double()
+    y = net(x).detach()
+    assert y.shape == (4, H, C) and y.dtype == torch.float64
+    for b in range(4):
+        for c in range(C):
+            expected = theta_forecast(x[b, :, c].numpy(), H, 5)
+            np.testing.assert_allclose(y[b, :, c].numpy(), expected, rtol=1e-10)
+    only = _net("theta", output_channels=[2]).double()
+    torch.testing.assert_close(only(x).detach(), y[..., 2:])
 
 
 # --------------------------------------------------------------------------- gradients, invariance
@@ -210,7 +227,7 @@ def test_nlinear_shift_equivariance(individual: bool) -> None:
 
 
 def test_registry_names() -> None:
-    assert set(MODELS) == {"xlstm", "naive", "seasonal_naive", "dlinear", "nlinear", "patchtst", "lstm"}
+    assert set(MODELS) == {"xlstm", "naive", "seasonal_naive", "theta", "dlinear", "nlinear", "patchtst", "lstm"}
     assert MODELS["xlstm"] == (XLSTMForecastConfig, XLSTMForecastNet)
     assert config_class("dlinear") is DLinearConfig
     assert config_class("lstm") is LSTMConfig

@@ -8,6 +8,7 @@ See ``docs/forecaster.md`` for a worked example and the design notes.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import time
 import warnings
@@ -27,7 +28,14 @@ from xlstm_ts.forecasting.conformal import calibrate, check_levels, interval_col
 from xlstm_ts.forecasting.frames import FrameLayout, Series
 from xlstm_ts.forecasting.preparation import NoValidationWarning, held_out_steps, loaders, prepare
 from xlstm_ts.forecasting.rolling import Context, RecursiveForecastWarning, blocks_needed, forecast
-from xlstm_ts.forecasting.selection import MODELS, baseline_forecast, baseline_residuals, choose
+from xlstm_ts.forecasting.selection import (
+    MODELS,
+    baseline_forecast,
+    baseline_residuals,
+    choose,
+    history_steps,
+    kept_history,
+)
 from xlstm_ts.forecasting.state import FittedState, requested_levels, trained_levels
 from xlstm_ts.models.forecast_network import ForecastNetwork
 from xlstm_ts.training.config import TrainConfig
@@ -183,6 +191,14 @@ class XLSTMForecaster(BaseEstimator):
         reproducible on the same machine. The global random state is left untouched.
     verbose : int, default=1
         0: silent; 1: progress bar; 2: Lightning's logs and model summary too.
+    streaming : bool, default=False
+        True: train :class:`xlstm_ts.models.streaming_net.StreamingForecastNet`, a network whose
+        forecast advances row by row (causal non-overlapping patches, a head on the recurrent
+        state, levels from the last patch): :meth:`update` then advances a recurrent state per
+        series (one batched stack step when a patch completes) and ``predict()`` is one head
+        application, instead of a pass over the lookback. Point forecasts of the target alone
+        (no quantiles, no covariates); ``patch_stride`` is not used; lookback >= 2 * patch_len - 1.
+        See ``docs/streaming.md`` for what the streamed forecast equals.
 
     Attributes
     ----------
@@ -250,6 +266,7 @@ class XLSTMForecaster(BaseEstimator):
         logger: Any = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
+        streaming: bool = False,
     ) -> None:
         self.horizon = horizon
         self.lookback = lookback
@@ -290,6 +307,7 @@ class XLSTMForecaster(BaseEstimator):
         self.logger = logger
         self.random_state = random_state
         self.verbose = verbose
+        self.streaming = streaming
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: Any, y: None = None) -> XLSTMForecaster:
@@ -402,7 +420,8 @@ class XLSTMForecaster(BaseEstimator):
         }
         if covariate_start is not None:
             info["covariate_head"] = covariate_start
-        chosen, scores = self._select_model(outcome.network, data, series, season, lookback, levels, info)
+        history = history_steps(series, lookback)
+        chosen, scores = self._select_model(outcome.network, data, series, season, history, levels, info)
         network = self._refit(layout, model_config, lookback, levels, series, data, train_config, outcome, chosen,
                               covariate_start, info)
         state = FittedState(
@@ -424,13 +443,22 @@ class XLSTMForecaster(BaseEstimator):
             interval_widths=calibrate(scores, intervals) if intervals and scores is not None else None,
             chosen_model=chosen,
             ensemble_partner=info.get("ensemble_partner", "seasonal_naive"),
+            history_target=kept_history(series, history),
         )
+        if self.streaming:  # the network's recurrent state per kept series, advanced by update()
+            from xlstm_ts.forecasting.streaming import start_stream
+
+            state = start_stream(state)
         return self._adopt(state)
 
     def _build_network(
         self, layout: FrameLayout, model_config: dict[str, Any], lookback: int, levels: tuple[float, ...] | None
     ) -> ForecastNetwork:
         """A fresh (untrained) network for ``layout``'s covariates (draws from torch's RNG)."""
+        if self.streaming:
+            from xlstm_ts.forecasting.streaming import streaming_network
+
+            return streaming_network(layout, model_config, levels)
         from xlstm_ts.models.forecast_network import backbone_channels
         from xlstm_ts.models.registry import build_network
 
@@ -548,12 +576,13 @@ class XLSTMForecaster(BaseEstimator):
         data: Any,
         series: list[Series],
         season: int,
-        lookback: int,
+        history: int,
         levels: tuple[float, ...] | None,
         info: dict[str, Any],
     ) -> tuple[str, np.ndarray | None]:
         """The model that forecasts (see :mod:`xlstm_ts.forecasting.selection`) and its held-out
-        absolute errors (N, H) in scaled units (None without validation); records why in ``info``."""
+        absolute errors (N, H) in scaled units (None without validation); records why in ``info``.
+        The simple forecasts read up to ``history`` steps before each validation window."""
         if data.val is None:
             info["model"] = "xlstm"
             info["model_selection"] = {"reason": "no validation windows to compare on: the network is used"}
@@ -568,10 +597,10 @@ class XLSTMForecaster(BaseEstimator):
                 "reason": reason, "validation_mae": {"xlstm": float(np.abs(residuals["xlstm"]).mean())}
             }
             return "xlstm", residuals["xlstm"]
-        args = (series, data.validation_steps, data.scalers, self.horizon, season, lookback)
+        args = (series, data.validation_steps, data.scalers, self.horizon, season, history)
         residuals["naive"] = baseline_residuals("naive", *args)
         residuals["theta"] = baseline_residuals("theta", *args)
-        if 1 < season <= lookback:
+        if 1 < season <= history:
             residuals["seasonal_naive"] = baseline_residuals("seasonal_naive", *args)
         simple_errors = {name: float(np.abs(values).mean()) for name, values in residuals.items() if name != "xlstm"}
         partner = min(simple_errors, key=lambda name: simple_errors[name])
@@ -582,27 +611,35 @@ class XLSTMForecaster(BaseEstimator):
         if chosen == "ensemble":
             reason += f" (the ensemble: the mean of the network and {partner}, the best simple forecast)"
         if "seasonal_naive" not in residuals:
-            reason += f" (seasonal naive left out: season {season} {'is 1' if season <= 1 else f'> lookback {lookback}'})"
+            reason += f" (seasonal naive left out: season {season} {'is 1' if season <= 1 else f'> history {history}'})"
         info["model"] = chosen
         info["model_selection"] = {
             "reason": reason, "validation_mae": errors, "windows": int(residuals["xlstm"].shape[0])
         }
         return chosen, residuals[chosen]
 
-    def _forecast(self, contexts: Sequence[Context], h: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def _forecast(
+        self, contexts: Sequence[Context], h: int, from_stream: bool = False
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Per context, the point forecast (h,) and the quantiles (h, Q) or None, by the chosen model."""
         state = self.state_
         if state.chosen_model in ("xlstm", "ensemble"):
-            results = forecast(state.network, contexts, h, state.median_index)
+            if from_stream and getattr(state, "stream", None) is not None:  # streaming=True, the kept contexts
+                from xlstm_ts.forecasting.streaming import stream_forecast
+
+                results = stream_forecast(state, contexts, h)
+            else:
+                results = forecast(state.network, contexts, h, state.median_index)
             if state.chosen_model == "xlstm":
                 return results
             return [
-                (0.5 * (point + baseline_forecast(state.ensemble_partner, c.target[-state.lookback :], h,
+                (0.5 * (point + baseline_forecast(state.ensemble_partner, c.simple_input[-state.history_steps :], h,
                                                   state.season_length)), None)
                 for (point, _), c in zip(results, contexts, strict=True)
             ]
         return [
-            (baseline_forecast(state.chosen_model, c.target[-state.lookback :], h, state.season_length), None)
+            (baseline_forecast(state.chosen_model, c.simple_input[-state.history_steps :], h, state.season_length),
+             None)
             for c in contexts
         ]
 
@@ -700,6 +737,8 @@ class XLSTMForecaster(BaseEstimator):
         h = self._check_h(h)
         layout, series = self._series_from(df, "predict(df)")
         contexts = self._contexts(series, layout, h, future)
+        if df is None:  # the kept series: the simple forecasts read their longer kept history
+            contexts = [dataclasses.replace(c, history=self.state_.simple_history(k)) for k, c in enumerate(contexts)]
         if h > self.horizon and self.state_.chosen_model in ("xlstm", "ensemble"):
             warnings.warn(
                 f"h={h} is longer than the trained horizon={self.horizon}: forecasting recursively in "
@@ -710,7 +749,7 @@ class XLSTMForecaster(BaseEstimator):
                 RecursiveForecastWarning,
                 stacklevel=2,
             )
-        results = self._forecast(contexts, h)
+        results = self._forecast(contexts, h, from_stream=df is None)
         times = [frames.future_times(s.time[-1], self.freq_, h, layout.time_kind, layout.time_col) for s in series]
         points = [point for point, _ in results]
         quantiles = self._quantile_columns(results)
@@ -992,6 +1031,9 @@ class XLSTMForecaster(BaseEstimator):
             elif not 0.0 <= float(vs) < 1.0:
                 raise ValueError(f"a float validation_size is a fraction in [0, 1); got {vs!r}")
         _check_one_device(self.devices)
+        from xlstm_ts.forecasting.streaming import check_streaming
+
+        check_streaming(self)
         if not isinstance(self.select_initial, (bool, np.bool_)):
             raise ValueError(f"select_initial must be True or False; got {self.select_initial!r}")
         if not isinstance(self.precision, str):
@@ -1044,6 +1086,8 @@ class XLSTMForecaster(BaseEstimator):
         T = len(shortest)
         patch = self._model_setting("token_axis") == "patch"
         minimum = int(self._model_setting("patch_len")) if patch else 1
+        if self.streaming:  # whole patches ending up to patch_len - 1 steps before the window's end
+            minimum = 2 * minimum - 1
         if self.lookback is not None:
             L = int(self.lookback)
             for s in series:

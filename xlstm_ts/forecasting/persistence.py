@@ -10,6 +10,13 @@ A saved model is a directory:
   "params" (get_params()), "fitted": {layout, freq, lookback, season_length, quantiles,
   series (id, last time, scaler statistics), model_config, fit_info, n_features_in}}``.
 
+A ``streaming=True`` model writes its whole :class:`~xlstm_ts.models.streaming_net.StreamingForecastNet`
+in ``model.safetensors`` (``model.json`` names it "xlstm_streaming", which
+:func:`xlstm_ts.io.load_network` does not build), its recurrent state per series in
+``forecaster.safetensors`` ("stream.*": the slot states, the last output, the previous patch
+mean, the phase) and ``"streaming": {"stream": bool}`` in ``fitted``; a loaded model continues
+the stream exactly where it was.
+
 Loading checks the format markers, the versions, every field's presence and type, and that the
 tensors match the described network; anything else is a :class:`xlstm_ts.io.ModelFileError`.
 Everything is loaded on CPU.
@@ -30,6 +37,7 @@ from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting.frames import FrameLayout
 from xlstm_ts.forecasting.selection import BASELINES, CHOICES
 from xlstm_ts.forecasting.state import FittedState, requested_levels
+from xlstm_ts.forecasting.streaming import STREAMING_MODEL, StreamingFittedState, stream_from_tensors, stream_tensors
 from xlstm_ts.io import ModelFileError, load_network, save_network
 from xlstm_ts.models.forecast_network import ForecastNetwork, backbone_channels
 
@@ -52,21 +60,28 @@ def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"{directory} exists and is not a directory; save() writes a model directory")
     network = state.network
-    n_channels, output_channels = backbone_channels(network.token_axis, network.n_covariates)
-    save_network(
-        directory,
-        network.backbone,
-        "xlstm",
-        state.model_config,
-        n_channels,
-        output_channels,
-        metadata={"written_by": "XLSTMForecaster.save"},
-    )
+    streaming = isinstance(state, StreamingFittedState)
+    if streaming:  # streaming=True: the whole network in model.safetensors, its stream in forecaster.safetensors
+        save_network(directory, network, STREAMING_MODEL, state.model_config, 1, [0],
+                     metadata={"written_by": "XLSTMForecaster.save"})
+    else:
+        n_channels, output_channels = backbone_channels(network.token_axis, network.n_covariates)
+        save_network(
+            directory,
+            network.backbone,
+            "xlstm",
+            state.model_config,
+            n_channels,
+            output_channels,
+            metadata={"written_by": "XLSTMForecaster.save"},
+        )
     tensors = {
         "context.target": torch.from_numpy(np.ascontiguousarray(state.context_target, dtype=np.float64)),
         "context.covariates": torch.from_numpy(np.ascontiguousarray(state.context_covariates, dtype=np.float64)),
-        **network.extra_state_tensors(),
+        **(stream_tensors(state) if streaming else network.extra_state_tensors()),
     }
+    if state.history_target is not None:
+        tensors["history.target"] = torch.from_numpy(np.ascontiguousarray(state.history_target, dtype=np.float64))
     save_file(tensors, str(directory / TENSOR_FILE), metadata={"format": FORMAT})
     series = [
         {
@@ -95,6 +110,7 @@ def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path
             "interval_widths": _widths_to_json(state.interval_widths),
             "chosen_model": state.chosen_model,
             "ensemble_partner": state.ensemble_partner,
+            **({"streaming": {"stream": state.stream is not None}} if streaming else {}),
         },
     }
     try:
@@ -181,19 +197,23 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
             f"{meta_path}: lookback={lookback}, horizon={horizon} and {n_q} quantiles disagree with the network "
             f"config (lookback={model_config.get('lookback')}, horizon={model_config.get('horizon')})"
         )
-    backbone, backbone_description = load_network(directory, device="cpu")
-    if backbone_description.get("config") != model_config:
-        raise ModelFileError(f"{directory / 'model.json'} does not describe the network of {meta_path}")
     n_cov = len(layout.covariates)
-    if n_cov and version < 2:
-        raise ModelFileError(
-            f"{meta_path} was written by an older xlstm-ts (format_version {version}) whose covariate network this "
-            f"version no longer builds; refit the model with this version"
-        )
-    expected_channels = backbone_channels(model_config.get("token_axis"), n_cov)
-    if (backbone_description.get("n_channels"), backbone_description.get("output_channels")) != expected_channels:
-        raise ModelFileError(f"{directory / 'model.json'}: the backbone's channels do not match {n_cov} covariates")
-    network = ForecastNetwork(backbone, horizon, lookback, n_cov, n_q, n_past=layout.n_past, n_static=layout.n_static)
+    streaming = fitted.get("streaming") is not None
+    if streaming:
+        network = _load_streaming_network(directory, model_config, n_cov, n_q)
+    else:
+        backbone, backbone_description = load_network(directory, device="cpu")
+        if backbone_description.get("config") != model_config:
+            raise ModelFileError(f"{directory / 'model.json'} does not describe the network of {meta_path}")
+        if n_cov and version < 2:
+            raise ModelFileError(
+                f"{meta_path} was written by an older xlstm-ts (format_version {version}) whose covariate network "
+                f"this version no longer builds; refit the model with this version"
+            )
+        expected_channels = backbone_channels(model_config.get("token_axis"), n_cov)
+        if (backbone_description.get("n_channels"), backbone_description.get("output_channels")) != expected_channels:
+            raise ModelFileError(f"{directory / 'model.json'}: the backbone's channels do not match {n_cov} covariates")
+        network = ForecastNetwork(backbone, horizon, lookback, n_cov, n_q, n_past=layout.n_past, n_static=layout.n_static)
     tensor_path = directory / TENSOR_FILE
     if not tensor_path.is_file():
         raise ModelFileError(f"{tensor_path} not found next to {META_FILE}")
@@ -203,7 +223,7 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         raise ModelFileError(f"{tensor_path} is not a readable safetensors file ({err})") from err
     try:
         for prefix in ("covariate_head", "covariate_tokens"):
-            module = getattr(network, prefix)
+            module = getattr(network, prefix, None)  # the streaming network has no covariate layers
             weights = {k.removeprefix(f"{prefix}."): v for k, v in tensors.items() if k.startswith(f"{prefix}.")}
             if module is not None:
                 module.load_state_dict(weights, strict=True)
@@ -220,9 +240,25 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         or tuple(covariates.shape) != (len(ids), lookback, n_cov)
     ):
         raise ModelFileError(f"{tensor_path}: the kept contexts do not match {len(ids)} series of lookback {lookback}")
+    history = tensors.get("history.target")
+    if history is not None and (history.dim() != 2 or history.shape[0] != len(ids) or history.shape[1] < lookback):
+        raise ModelFileError(
+            f"{tensor_path}: the kept history {tuple(history.shape)} does not match {len(ids)} series of at least "
+            f"lookback {lookback} steps"
+        )
 
     network.eval()
-    state = FittedState(
+    extra: dict[str, Any] = {}
+    if streaming:
+        try:
+            extra["stream"] = stream_from_tensors(network, tensors, len(ids))
+        except ValueError as err:
+            raise ModelFileError(f"{tensor_path}: {err}") from err
+        if (extra["stream"] is not None) != bool(fitted["streaming"].get("stream")) or (
+            extra["stream"] is not None and chosen not in ("xlstm", "ensemble")
+        ):
+            raise ModelFileError(f"{tensor_path}: the network's stream does not match {meta_path}")
+    state = (StreamingFittedState if streaming else FittedState)(
         layout=layout,
         freq=freq,
         season_length=season,
@@ -241,8 +277,34 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         interval_widths=widths,
         chosen_model=chosen,
         ensemble_partner=partner,
+        history_target=None if history is None else history.double().numpy(),
+        **extra,
     )
     return params, state, meta_path
+
+
+def _load_streaming_network(directory: Path, model_config: dict[str, Any], n_cov: int, n_q: int) -> Any:
+    """The ``streaming=True`` network of a model directory (``model.safetensors`` + ``model.json``)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from xlstm_ts.io import WEIGHTS_FILE, read_metadata
+    from xlstm_ts.models.config import XLSTMForecastConfig
+    from xlstm_ts.models.streaming_net import StreamingForecastNet
+
+    description = read_metadata(directory)
+    where = directory / "model.json"
+    if description.get("model") != STREAMING_MODEL or description.get("config") != model_config:
+        raise ModelFileError(f"{where} does not describe the streaming network of {directory / META_FILE}")
+    if n_cov or n_q:
+        raise ModelFileError(f"{directory / META_FILE}: a streaming model has neither covariates nor quantiles")
+    try:
+        network = StreamingForecastNet(XLSTMForecastConfig.from_dict(model_config))
+        weights = load_file(str(directory / WEIGHTS_FILE), device="cpu")
+        network.load_state_dict(weights, strict=True)
+    except (SafetensorError, OSError, RuntimeError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{directory}: the streaming network cannot be loaded: {err}") from err
+    return network
 
 
 def _widths_to_json(widths: dict[float, np.ndarray] | None) -> list[list[Any]] | None:

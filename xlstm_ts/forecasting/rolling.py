@@ -42,6 +42,14 @@ class Context:
     """Per-series scaler over the 1 + K channels."""
     name: Hashable = None
     """The series id, for error messages."""
+    history: np.ndarray | None = None
+    """(m,) a longer target history ending where ``target`` ends, for the simple forecasts
+    (None: ``target``); the network reads ``target`` only."""
+
+    @property
+    def simple_input(self) -> np.ndarray:
+        """The target history the simple forecasts read."""
+        return self.target if self.history is None else self.history
 
 
 def blocks_needed(h: int, horizon: int) -> int:

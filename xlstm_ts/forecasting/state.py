@@ -64,6 +64,22 @@ class FittedState:
     ensemble_partner: str = "seasonal_naive"
     """The simple forecast averaged with the network when ``chosen_model`` is "ensemble": the
     simple forecast with the least validation error."""
+    history_target: np.ndarray | None = None
+    """(S, M) float64, M >= ``lookback``: the last M target values of each fit series (data units),
+    NaN before a series' first step; what the simple forecasts read (Theta's season and trend need
+    more than the network's window). None: ``context_target`` (models saved before it existed)."""
+
+    @property
+    def history_steps(self) -> int:
+        """M: how many steps the simple forecasts read (the kept history's length)."""
+        return int(self.lookback if self.history_target is None else self.history_target.shape[1])
+
+    def simple_history(self, k: int) -> np.ndarray:
+        """The kept target history of fit series ``k`` for the simple forecasts (its NaN head dropped)."""
+        if self.history_target is None:
+            return self.context_target[k]
+        row = self.history_target[k]
+        return row[int(np.argmax(~np.isnan(row))) :]
 
     @property
     def horizon(self) -> int:

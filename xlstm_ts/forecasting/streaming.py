@@ -5,7 +5,8 @@ frame (long, wide, pandas, polars, numpy), validates them as ``fit``/``predict``
 each series' kept context (its last ``lookback_`` steps, ``state_.context_target`` (S, L) and
 ``state_.context_covariates`` (S, L, K)) forward. ``predict()`` then forecasts from the new end,
 exactly as ``predict(history + new rows)`` would. The network, the scalers of the fit series and
-the model choice are left as they are; memory stays (S, L) whatever the number of updates.
+the model choice are left as they are; memory stays (S, L) whatever the number of updates (and
+(S, M) for the longer target history the simple forecasts read, ``state_.history_target``).
 
 Rules, per series (a column of a wide frame, an id of a long one):
 
@@ -42,6 +43,7 @@ from sklearn.exceptions import NotFittedError
 
 from xlstm_ts.forecasting import frames
 from xlstm_ts.forecasting.frames import FrameLayout, Series
+from xlstm_ts.forecasting.selection import kept_history
 from xlstm_ts.forecasting.state import FittedState
 
 NEW_SERIES_POLICIES = ("raise", "add")
@@ -87,16 +89,21 @@ def update(estimator: Any, df_new: Any, *, new_series: str = "raise") -> Any:
 
     target = state.context_target.copy()
     covariates = state.context_covariates.copy()
+    history = None if state.history_target is None else state.history_target.copy()
     last_times = list(state.last_times)
     steps = 0
+    counts = [0] * len(state.series_ids)  # rows appended per kept series (the network's stream advances by them)
     for s in known:
         k = position[s.id]
         appended = continue_series(s, state, k, estimator.fill_missing)
         if len(appended):
             roll(target[k], appended.target)
             roll(covariates[k], appended.covariates)
+            if history is not None:
+                roll(history[k], appended.target)
             last_times[k] = appended.time[-1]
             steps += len(appended)
+            counts[k] += len(appended)
     added = [join_series(s, state, estimator.fill_missing, estimator.leading_missing) for s in unknown]
     series_ids, scalers = state.series_ids, state.scalers
     if added:
@@ -104,6 +111,8 @@ def update(estimator: Any, df_new: Any, *, new_series: str = "raise") -> Any:
         scalers = {**scalers, **{s.id: state.scaler_for(s) for s in added}}
         target = np.concatenate([target, np.stack([s.target[-state.lookback :] for s in added])])
         covariates = np.concatenate([covariates, np.stack([s.covariates[-state.lookback :] for s in added])])
+        if history is not None:
+            history = np.concatenate([history, kept_history(added, history.shape[1])])
         last_times.extend(s.time[-1] for s in added)
         steps += sum(state.lookback for _ in added)
     new_state = dataclasses.replace(
@@ -112,10 +121,11 @@ def update(estimator: Any, df_new: Any, *, new_series: str = "raise") -> Any:
         scalers=scalers,
         context_target=target,
         context_covariates=covariates,
+        history_target=history,
         last_times=last_times,
         fit_info=_count_update(state.fit_info, steps),
     )
-    return estimator._adopt(new_state)
+    return estimator._adopt(advance_stream(new_state, counts))
 
 
 def _check_fitted(estimator: Any) -> None:
@@ -386,3 +396,195 @@ def _count_update(fit_info: dict[str, Any], steps: int) -> dict[str, Any]:
     counts = fit_info.get("updates") or {}
     calls = int(counts.get("calls", 0)) + 1
     return {**fit_info, "updates": {"calls": calls, "steps": int(counts.get("steps", 0)) + int(steps)}}
+
+
+# --------------------------------------------------------------------------- streaming=True: the network's state
+STREAMING_MODEL = "xlstm_streaming"
+"""The network name in ``model.json`` of a model fitted with ``streaming=True``."""
+
+
+@dataclasses.dataclass
+class StreamingFittedState(FittedState):
+    """The fitted state of ``XLSTMForecaster(streaming=True)``: :class:`FittedState` and the
+    recurrent state of :class:`~xlstm_ts.models.streaming_net.StreamingForecastNet` per kept series."""
+
+    stream: Any = None
+    """A :class:`~xlstm_ts.models.streaming_net.StreamState` of the kept series (in their order),
+    at the end of their kept contexts; None when a simple model forecasts (``chosen_model`` is
+    not "xlstm" or "ensemble": the network then never runs)."""
+
+
+def check_streaming(estimator: Any) -> None:
+    """``streaming`` is a bool, and what ``streaming=True`` cannot do is refused before training."""
+    value = estimator.streaming
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"streaming must be True or False; got {value!r}")
+    if not value:
+        return
+    if estimator.quantiles is not None:
+        raise ValueError(
+            "streaming=True forecasts points only: quantiles are not supported (leave quantiles=None; for "
+            "uncertainty use levels=[...], conformal intervals around the point forecast)"
+        )
+    for name in ("future_covariates", "past_covariates", "static_covariates"):
+        if getattr(estimator, name):
+            raise ValueError(
+                f"streaming=True reads the target alone: {name} are not supported (leave them out, or use "
+                f"streaming=False)"
+            )
+    if estimator.token_axis != "patch":
+        raise ValueError(f"streaming=True reads patches as they complete: token_axis must be 'patch'; got {estimator.token_axis!r}")
+    kwargs = estimator.model_kwargs or {}
+    refused = {"decomposition": False, "revin_affine": False, "token_axis": "patch"}
+    for key, allowed in refused.items():
+        if key in kwargs and kwargs[key] != allowed:
+            raise ValueError(
+                f"streaming=True: model_kwargs {key}={kwargs[key]!r} is not supported by the streaming network "
+                f"(see xlstm_ts.models.streaming_net)"
+            )
+
+
+def streaming_network(layout: FrameLayout, model_config: dict[str, Any], levels: Any) -> Any:
+    """A fresh :class:`~xlstm_ts.models.streaming_net.StreamingForecastNet` for ``model_config``."""
+    from xlstm_ts.models.config import XLSTMForecastConfig
+    from xlstm_ts.models.streaming_net import StreamingForecastNet
+
+    if layout.covariates or levels is not None:
+        raise ValueError("streaming=True supports neither covariates nor quantiles")
+    try:
+        return StreamingForecastNet(XLSTMForecastConfig.from_dict(model_config))
+    except ValueError as err:
+        raise ValueError(f"streaming=True: {err}; pass a longer lookback or a shorter patch_len") from None
+
+
+def _streams(state: FittedState) -> bool:
+    return state.chosen_model in ("xlstm", "ensemble")
+
+
+def _scaled_windows(state: FittedState, rows: Sequence[int] | None = None) -> Any:
+    """The kept contexts of series ``rows`` (all: None) standardized by their scalers, float32 (S, L)."""
+    import torch
+
+    ids = state.series_ids if rows is None else [state.series_ids[k] for k in rows]
+    target = state.context_target if rows is None else state.context_target[list(rows)]
+    mean = np.array([state.scalers[i].mean_[0] for i in ids], dtype=np.float64)[:, None]
+    std = np.array([state.scalers[i].std_[0] for i in ids], dtype=np.float64)[:, None]
+    return torch.from_numpy(((target - mean) / std).astype(np.float32))
+
+
+def start_stream(state: FittedState) -> StreamingFittedState:
+    """The fitted ``state`` with the network's stream started at the end of every kept context
+    (a patch boundary there: phase 0)."""
+    fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(FittedState)}
+    stream = state.network.start_stream(_scaled_windows(state)) if _streams(state) else None
+    return StreamingFittedState(**fields, stream=stream)
+
+
+def advance_stream(state: FittedState, counts: Sequence[int]) -> FittedState:
+    """``state`` (already holding the rolled contexts) with its stream advanced by ``counts[k]``
+    new rows of kept series k; series beyond ``len(counts)`` joined in this update and start at
+    the end of their context. A state without a stream is returned as it is."""
+    stream = getattr(state, "stream", None)
+    if stream is None:
+        return state
+    import torch
+
+    from xlstm_ts.models.streaming_net import StreamState
+
+    network = state.network
+    known = len(counts)
+    if any(counts):
+        windows = _scaled_windows(state, range(known))
+        stream = network.push_rows(stream, windows, torch.as_tensor(list(counts), dtype=torch.long))
+    added = len(state.series_ids) - known
+    if added:
+        joined = network.start_stream(_scaled_windows(state, range(known, known + added)))
+        parts = [stream, joined]
+        stream = StreamState(
+            _cat_states([p.slots for p in parts]),
+            *(torch.cat([getattr(p, name) for p in parts]) for name in ("output", "previous_mean", "phase")),
+        )
+    return dataclasses.replace(state, stream=stream)
+
+
+def _cat_states(states: list[Any]) -> Any:
+    import torch
+
+    first = states[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(states)
+    if first is None:
+        return None
+    items = [_cat_states([s[i] for s in states]) for i in range(len(first))]
+    return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
+
+
+def stream_forecast(state: FittedState, contexts: Sequence[Any], h: int) -> list[tuple[np.ndarray, None]]:
+    """The network's point forecast (h,) of every kept series from its stream, in data units: the
+    first ``horizon`` steps from the recurrent state (one head application), further blocks (``h >
+    horizon``) recursively by the window forward at the phase the stream would have there."""
+    import torch
+
+    from xlstm_ts.forecasting.rolling import blocks_needed
+
+    network, stream = state.network, state.stream
+    H, L, P = network.horizon, network.lookback, network.patch_len
+    windows = _scaled_windows(state)
+    with torch.no_grad():
+        blocks = [network.forecast(stream, windows)]
+        history = windows
+        for b in range(1, blocks_needed(h, H)):
+            history = torch.cat([history, blocks[-1]], dim=1)[:, -L:]
+            phase = (stream.phase + b * H) % P
+            blocks.append(network(history[..., None], phase=phase)[..., 0])
+    y = torch.cat(blocks, dim=1).double().numpy()[:, :h]
+    results = []
+    for k, ctx in enumerate(contexts):
+        mean, std = ctx.scaler.mean_[0], ctx.scaler.std_[0]
+        point = y[k] * std + mean
+        if not np.isfinite(point).all():
+            raise ValueError(
+                f"the forecast of series {ctx.name!r} is not finite (NaN/inf) although its inputs are: its values are "
+                f"too large for the model's scale (mean {mean:.4g}, std {std:.4g}); rescale the data and refit"
+            )
+        results.append((point, None))
+    return results
+
+
+def stream_tensors(state: FittedState) -> dict[str, Any]:
+    """The stream as named tensors for ``forecaster.safetensors`` ("stream.*"; none without a stream)."""
+    from xlstm_ts.models.streaming_net import flatten_state
+
+    stream = getattr(state, "stream", None)
+    if stream is None:
+        return {}
+    tensors = {f"stream.slots.{name}": t for name, t in flatten_state(stream.slots).items()}
+    for name in ("output", "previous_mean", "phase"):
+        tensors[f"stream.{name}"] = getattr(stream, name)
+    return {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+
+
+def stream_from_tensors(network: Any, tensors: dict[str, Any], n_series: int) -> Any:
+    """The stream written by :func:`stream_tensors` (None when there is none), checked against a
+    fresh one of ``n_series`` series.
+
+    Raises:
+        ValueError: a tensor is missing or of another shape or dtype, or a phase out of range.
+    """
+    from xlstm_ts.models.streaming_net import StreamState, unflatten_state
+
+    names = [name for name in tensors if name.startswith("stream.")]
+    if not names:
+        return None
+    template = network.blank_stream(n_series)
+    slots = unflatten_state(template.slots, {n.removeprefix("stream.slots."): tensors[n] for n in names
+                                             if n.startswith("stream.slots.")})
+    parts = unflatten_state(
+        (template.output, template.previous_mean, template.phase),
+        {str(i): tensors.get(f"stream.{name}") for i, name in enumerate(("output", "previous_mean", "phase"))
+         if f"stream.{name}" in tensors},
+    )
+    phase = parts[2]
+    if bool(((phase < 0) | (phase >= network.patch_len)).any()):
+        raise ValueError(f"stream phases must be in [0, {network.patch_len}); got {phase.tolist()}")
+    return StreamState(slots, *parts)

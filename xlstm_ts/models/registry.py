@@ -22,14 +22,18 @@ from xlstm_ts.models.baselines import (
     PatchTSTNet,
     SeasonalNaiveConfig,
     SeasonalNaiveNet,
+    ThetaConfig,
+    ThetaNet,
 )
 from xlstm_ts.models.config import XLSTMForecastConfig
+from xlstm_ts.models.ensemble import EnsembleConfig, MeanEnsemble
 from xlstm_ts.models.xlstm_net import XLSTMForecastNet
 
 MODELS: dict[str, tuple[type[Any], type[nn.Module]]] = {
     "xlstm": (XLSTMForecastConfig, XLSTMForecastNet),
     "naive": (NaiveConfig, NaiveNet),
     "seasonal_naive": (SeasonalNaiveConfig, SeasonalNaiveNet),
+    "theta": (ThetaConfig, ThetaNet),
     "dlinear": (DLinearConfig, DLinearNet),
     "nlinear": (NLinearConfig, NLinearNet),
     "patchtst": (PatchTSTConfig, PatchTSTNet),
@@ -38,10 +42,25 @@ MODELS: dict[str, tuple[type[Any], type[nn.Module]]] = {
 """Model name -> (config dataclass, network class). Every config has ``lookback``, ``horizon``,
 ``to_dict()`` and ``from_dict()``; every network is ``Net(config, n_channels, output_channels)``."""
 
+def _build_ensemble(
+    config: EnsembleConfig, n_channels: int, output_channels: list[int] | None = None
+) -> MeanEnsemble:
+    """A seed ensemble of fresh members (``config.members`` networks of ``config.model``)."""
+    members = [
+        build_network(config.model, config.member_settings(), n_channels, output_channels)[1]
+        for _ in range(config.members)
+    ]
+    return MeanEnsemble(config, members)
 
-def _entry(name: str) -> tuple[type[Any], type[nn.Module]]:
+
+COMPOSITES: dict[str, tuple[type[Any], Any]] = {"ensemble": (EnsembleConfig, _build_ensemble)}
+"""Networks made of registry networks (a seed ensemble): built and loaded by name like the models,
+but not trained directly (a run sets ``ensemble: K`` instead), so not listed in :data:`MODELS`."""
+
+
+def _entry(name: str) -> tuple[type[Any], Any]:
     try:
-        return MODELS[name]
+        return MODELS[name] if name in MODELS else COMPOSITES[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown model {name!r}; valid names: {sorted(MODELS)}") from None
 

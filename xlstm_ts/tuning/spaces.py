@@ -137,7 +137,7 @@ def lstm_space(trial: optuna.Trial, context: SpaceContext = DEFAULT_CONTEXT) -> 
 
 
 def empty_space(trial: optuna.Trial, context: SpaceContext = DEFAULT_CONTEXT) -> dict[str, dict[str, Any]]:
-    """No parameters (naive, seasonal_naive)."""
+    """No parameters (naive, seasonal_naive, theta)."""
     return {"data": {}, "network": {}, "train": {}}
 
 
@@ -145,6 +145,7 @@ SPACES: dict[str, SearchSpace] = {
     "xlstm": xlstm_space,
     "naive": empty_space,
     "seasonal_naive": empty_space,
+    "theta": empty_space,
     "dlinear": dlinear_space,
     "nlinear": nlinear_space,
     "patchtst": patchtst_space,

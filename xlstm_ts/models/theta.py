@@ -6,6 +6,10 @@ Written from the published equations (numpy and scipy only): the seasonal adjust
 classical decomposition (multiplicative when every value is positive, additive otherwise), used
 only when the autocorrelation at the season lag passes the 90 % test of the original method; the
 smoothing weight minimizes the one-step in-sample squared error over a grid.
+
+:func:`theta_forecast` forecasts one series; :func:`theta_forecast_batch` forecasts many windows
+of one length at once (the benchmark baseline :class:`~xlstm_ts.models.baselines.ThetaNet`), with
+the same numbers row by row.
 """
 
 from __future__ import annotations
@@ -106,3 +110,88 @@ def _ses(y: np.ndarray) -> tuple[float, float]:
         if sse < best[0]:
             best = (sse, float(level[-1]), float(alpha))
     return best[1], best[2]
+
+
+def theta_forecast_batch(windows: np.ndarray, steps: int, season: int) -> np.ndarray:
+    """``steps`` values after each row of ``windows`` (N, n) by the standard Theta method, season m:
+    row by row what :func:`theta_forecast` gives, computed for all rows at once. Returns (N, steps)."""
+    y = np.asarray(windows, dtype=np.float64)
+    if y.ndim != 2:
+        raise ValueError(f"windows must be (N, n); got shape {y.shape}")
+    n_rows, n = y.shape
+    out = np.repeat(y[:, -1:], steps, axis=1)
+    if n < 3 or n_rows == 0:
+        return out
+    active = np.ptp(y, axis=1) > 0.0
+    y = y[active]
+    adjusted, future, multiplicative, seasonal = y, None, None, None
+    if season > 1 and n >= 2 * season:
+        indices, multiplicative, seasonal = _seasonal_indices_batch(y, season)
+        position = np.arange(n) % season
+        adjusted = np.where(
+            seasonal[:, None],
+            np.where(multiplicative[:, None], y / indices[:, position], y - indices[:, position]),
+            y,
+        )
+        future = indices[:, (n + np.arange(steps)) % season]
+    level, alpha = _ses_batch(adjusted)
+    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    slope = (adjusted - adjusted.mean(axis=1, keepdims=True)) @ t / float(t @ t)
+    h = np.arange(1, steps + 1, dtype=np.float64)
+    a = alpha[:, None]
+    forecast = level[:, None] + 0.5 * slope[:, None] * (h - 1.0 + 1.0 / a - (1.0 - a) ** n / a)
+    if future is not None:
+        reseasoned = np.where(multiplicative[:, None], forecast * future, forecast + future)
+        forecast = np.where(seasonal[:, None], reseasoned, forecast)
+    out[active] = forecast
+    return out
+
+
+def _seasonal_indices_batch(y: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``y`` (N, n >= 2m): the seasonal indices (N, m) as :func:`seasonal_indices`
+    computes them, whether they are multiplicative (N,), and whether the row is seasonally adjusted
+    at all (N,: the season test passed and the indices are valid)."""
+    n = y.shape[1]
+    centered = y - y.mean(axis=1, keepdims=True)
+    denominator = np.einsum("ij,ij->i", centered, centered)
+    acf = np.stack([np.einsum("ij,ij->i", centered[:, k:], centered[:, : n - k]) for k in range(1, season + 1)], 1)
+    acf = acf / np.where(denominator == 0.0, 1.0, denominator)[:, None]
+    bound = Z_90 * np.sqrt((1.0 + 2.0 * np.sum(acf[:, :-1] ** 2, axis=1)) / n)
+    seasonal = (np.abs(acf[:, -1]) > bound) & (denominator > 0.0) & (season < n)
+    multiplicative = np.all(y > 0, axis=1)
+    if season % 2:
+        weights = np.full(season, 1.0 / season)
+    else:
+        weights = np.full(season + 1, 1.0 / season)
+        weights[[0, -1]] = 0.5 / season
+    half = len(weights) // 2
+    trend = lfilter(weights, [1.0], y, axis=1)[:, len(weights) - 1 :]  # the valid part: (N, n - 2 * half)
+    middle = y[:, half : n - half]
+    ratios = np.where(multiplicative[:, None], middle / np.where(trend == 0.0, np.nan, trend), middle - trend)
+    positions = np.arange(half, n - half) % season
+    onehot = positions[:, None] == np.arange(season)[None, :]  # (n - 2 * half, m)
+    counts = onehot.sum(axis=0)
+    indices = ratios @ onehot / np.where(counts == 0, 1, counts)
+    seasonal &= np.all(counts > 0) & np.isfinite(indices).all(axis=1)
+    indices = np.where(np.isfinite(indices), indices, 0.0)
+    positive = np.all(indices > 0, axis=1)
+    seasonal &= ~multiplicative | positive
+    mean = indices.mean(axis=1, keepdims=True)
+    indices = np.where(multiplicative[:, None], indices / np.where(mean == 0.0, 1.0, mean), indices - mean)
+    return indices, multiplicative, seasonal
+
+
+def _ses_batch(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``y`` (N, n): the final level of simple exponential smoothing and its weight,
+    chosen as :func:`_ses` chooses it (the first weight of least one-step squared error)."""
+    best_sse = np.full(len(y), np.inf)
+    best_level = y[:, -1].copy()
+    best_alpha = np.full(len(y), float(ALPHAS[-1]))
+    for alpha in ALPHAS:
+        level = lfilter([alpha], [1.0, -(1.0 - alpha)], y, axis=1, zi=(1.0 - alpha) * y[:, :1])[0]
+        sse = np.sum((y[:, 1:] - level[:, :-1]) ** 2, axis=1)
+        better = sse < best_sse
+        best_sse = np.where(better, sse, best_sse)
+        best_level = np.where(better, level[:, -1], best_level)
+        best_alpha = np.where(better, alpha, best_alpha)
+    return best_level, best_alpha

@@ -1,4 +1,4 @@
-"""The standard Theta method (xlstm_ts.forecasting.theta) against statsmodels' ThetaModel
+"""The standard Theta method (xlstm_ts.models.theta) against statsmodels' ThetaModel
 (0.14, Hyndman & Billah's form; numbers recorded here since statsmodels is not a dependency)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xlstm_ts.forecasting.theta import seasonal_indices, seasonal_test, theta_forecast
+from xlstm_ts.models.theta import seasonal_indices, seasonal_test, theta_forecast, theta_forecast_batch
 
 
 def _cases() -> dict[str, tuple[np.ndarray, int]]:
@@ -59,3 +59,35 @@ def test_seasonality_is_used_only_when_significant() -> None:
     assert multiplicative and indices is not None and indices.shape == (12,)
     assert indices.mean() == pytest.approx(1.0)
     assert seasonal_indices(seasonal[:20], 12) == (None, False), "fewer than two seasons: no adjustment"
+
+
+def _mixed_rows(n: int, season: int, seed: int) -> np.ndarray:
+    """Rows of every kind: seasonal positive (multiplicative), seasonal crossing zero (additive),
+    noise (no season), a random walk, a constant, a line."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    cycle = np.sin(2 * np.pi * t / season)
+    return np.stack([
+        20 + 0.05 * t + 3 * cycle + rng.normal(0, 0.5, n),
+        -1 + 0.01 * t + 2 * cycle + rng.normal(0, 0.3, n),
+        rng.normal(10, 1, n),
+        np.cumsum(rng.normal(0.1, 1, n)),
+        np.full(n, 4.2),
+        3.0 + 0.5 * t,
+    ])
+
+
+@pytest.mark.parametrize(("n", "season", "steps"), [(120, 12, 6), (97, 7, 13), (50, 24, 5), (336, 24, 96), (5, 1, 3)])
+def test_the_batch_form_gives_the_single_series_numbers_row_by_row(n: int, season: int, steps: int) -> None:
+    rows = _mixed_rows(n, season, seed=n)
+    batch = theta_forecast_batch(rows, steps, season)
+    assert batch.shape == (len(rows), steps)
+    for row, forecast in zip(rows, batch, strict=True):
+        np.testing.assert_allclose(forecast, theta_forecast(row, steps, season), rtol=1e-9, atol=1e-9)
+
+
+def test_the_batch_form_takes_short_and_empty_batches() -> None:
+    np.testing.assert_array_equal(theta_forecast_batch(np.array([[1.0, 2.0]]), 3, 1), [[2.0, 2.0, 2.0]])
+    assert theta_forecast_batch(np.zeros((0, 30)), 4, 7).shape == (0, 4)
+    with pytest.raises(ValueError, match=r"\(N, n\)"):
+        theta_forecast_batch(np.zeros(30), 4, 7)
