@@ -7,12 +7,28 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
-from xlstm_ts.benchmark.records import config_hash, config_values, make_record, record_path, write_record
-from xlstm_ts.benchmark.runner import BenchmarkCell, cell_status, plan_cells, table_plan
-from xlstm_ts.benchmark.table import collect_reference, collect_results, published_test_batch_size, render_results
-from xlstm_ts.cli import main
+from xlstm_ts.benchmark.records import (
+    REFERENCE_MODELS,
+    config_hash,
+    config_values,
+    make_record,
+    record_path,
+    write_record,
+)
+from xlstm_ts.benchmark.runner import BenchmarkCell, _reference_values, cell_status, plan_cells, table_plan
+from xlstm_ts.benchmark.table import (
+    collect_reference,
+    collect_references,
+    collect_results,
+    load_published,
+    published_test_batch_size,
+    render_results,
+)
+from xlstm_ts.cli import build_parser, main
+from xlstm_ts.cli.benchmark import _reference_models
 from xlstm_ts.training.evaluate import drop_last_metrics
 
 
@@ -28,12 +44,26 @@ def _write_run(
 
 
 PUBLISHED = {
+    "honest": {
+        "results": {"ETTh1": {96: 0.365}, "Exchange": {96: 0.080}},
+        "sources": {"ETTh1": "SegRNN (L=720)", "Exchange": "xPatch fair run (L=96)"},
+        "read_from": ["lss-1138/SparseTSF README"],
+    },
     "models": {
         "PatchTST/64": {"lookback": 512, "source": "paper A", "results": {"ETTh1": {96: [0.370, 0.400]}}},
         "DLinear": {"lookback": 336, "source": "paper B", "results": {"ETTh1": {96: [0.375, 0.399]}, "Exchange": {96: [0.081, 0.203]}}},
         "P-sLSTM": {"lookback": 336, "source": "paper C"},
     }
 }
+
+
+def _cells(table: str, dataset: str, horizon: int) -> dict[str, str]:
+    """The main table's row (dataset, horizon) as header -> cell."""
+    lines = table.split("## The same runs")[0].splitlines()
+    header = next(line for line in lines if line.startswith("| dataset | horizon |"))
+    row = next(line for line in lines if line.startswith(f"| {dataset} | {horizon} |"))
+    names = [cell.strip() for cell in header.strip("|").split("|")]
+    return dict(zip(names, (cell.strip() for cell in row.strip("|").split("|")), strict=True))
 
 
 def test_ili_keeps_its_own_horizons_and_seeds_multiply() -> None:
@@ -54,18 +84,70 @@ def test_table_means_over_seeds_marks_the_best_and_counts_wins(tmp_path: Path) -
 
     etth1 = rows["ETTh196"]
     assert "**0.361±0.001** / 0.411±0.001 (336)" in etth1  # best MSE is ours, MAE is not
+    assert "| 0.365 | -1.1% (win) |" in etth1  # honest number (not bold: ours is lower) and the verdict
     assert "0.370 / 0.400 | 0.375 / **0.399**" in etth1 and "| 1,2021 |" in etth1
-    assert "-2.4% (win)" in etth1
     assert "`xlstm-ts benchmark --datasets ETTh1 --horizons 96 --seeds 1,2021`" in etth1
 
-    exchange = rows["Exchange96"]
-    assert "| – |" in exchange  # no PatchTST number for Exchange
-    assert "+11.1% (loss)" in exchange
-    assert "`xlstm-ts fit --config experiments/configs/Exchange_96.yaml --seed 2021`" in exchange
+    exchange = _cells(table, "Exchange", 96)
+    assert exchange["PatchTST/64 (L=512, drop_last)"] == "–"  # no PatchTST number for Exchange
+    assert exchange["best honest (MSE)"] == "**0.080**"  # the honest number counts for "best"
+    assert exchange["ours vs best honest (MSE)"] == "+12.5% (loss)"
+    assert exchange["reproduce"] == "`xlstm-ts fit --config experiments/configs/Exchange_96.yaml --seed 2021`"
 
-    assert rows["Weather96"].rstrip().endswith("| – | `xlstm-ts fit --config experiments/configs/Weather_96.yaml --seed 2021` |")
-    assert "Ours matches or beats the best published MSE in 1 of 2 rows." in table
+    weather = _cells(table, "Weather", 96)
+    assert weather["best honest (MSE)"] == weather["ours vs best honest (MSE)"] == "–"  # no honest number
+    assert weather["ours (lookback)"] == "**0.150** / **0.200** (336)"
+    assert "Ours matches or beats the best honest MSE in 1 of 2 rows." in table  # Weather not counted
+    # the drop_last-scored numbers: a win on ETTh1 (0.361 < 0.370), a loss on Exchange (0.090 > 0.081)
+    assert ("vs PatchTST/DLinear published (drop_last-scored): ours matches or beats the best of them in 1 of 2 rows."
+            in table)
     assert "Not shown, no verified numbers: P-sLSTM" in table
+    assert "- ETTh1: SegRNN (L=720)" in table and "- lss-1138/SparseTSF README" in table  # honest sources
+
+
+@pytest.mark.parametrize(
+    ("ours", "honest", "cell", "verdict", "summary", "published_wins"),
+    [
+        (0.340, 0.351, "0.351", "-3.1% (win)", "in 1 of 1 rows", 1),
+        (0.360, 0.351, "**0.351**", "+2.6% (loss)", "in 0 of 1 rows", 0),  # the lowest MSE of the row: bold
+        (0.351, 0.351, "**0.351**", "+0.00% (win)", "in 1 of 1 rows", 1),  # a tie is a win
+        (0.340, None, "–", "–", None, 1),  # no honest number: shown as "–", not counted
+    ],
+    ids=["below-wins", "above-loses", "tie-wins", "no-number"],
+)
+def test_the_honest_column_decides_the_verdict(
+    tmp_path: Path, ours: float, honest: float | None, cell: str, verdict: str, summary: str | None,
+    published_wins: int,
+) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, ours, 0.39)
+    published = {"honest": {"results": {"ETTh1": {96: honest}} if honest is not None else {"ETTm1": {96: 0.3}}},
+                 "models": {"DLinear": {"lookback": 336, "results": {"ETTh1": {96: [0.355, 0.380]}}}}}
+    table = render_results(collect_results(tmp_path), published)
+    row = _cells(table, "ETTh1", 96)
+    assert row["best honest (MSE)"] == cell and row["ours vs best honest (MSE)"] == verdict
+    honest_lines = [line for line in table.splitlines() if line.startswith("Ours matches or beats the best honest MSE")]
+    assert honest_lines == ([f"Ours matches or beats the best honest MSE {summary}."] if summary else [])
+    assert f"ours matches or beats the best of them in {published_wins} of 1 rows." in table  # vs DLinear's 0.355
+
+
+def test_load_published_reads_the_honest_section_with_int_horizons(tmp_path: Path) -> None:
+    path = tmp_path / "published.yaml"
+    path.write_text(yaml.safe_dump({"honest": {"results": {"ILI": {24: 1.642, "36": 1.647}}}}))  # a str key too
+    published = load_published(path)
+    assert published is not None and published["honest"]["results"]["ILI"] == {24: 1.642, 36: 1.647}
+    _write_run(tmp_path / "records", "ILI", 36, 2021, 1.600, 0.8)
+    row = _cells(render_results(collect_results(tmp_path / "records"), published), "ILI", 36)
+    assert row["best honest (MSE)"] == "1.647" and row["ours vs best honest (MSE)"] == "-2.9% (win)"
+
+
+def test_the_repositorys_honest_numbers_cover_every_table_row() -> None:
+    published = load_published(Path(__file__).resolve().parents[2] / "experiments" / "published.yaml")
+    assert published is not None
+    honest = published["honest"]
+    missing = [row for row in sorted(table_plan()) if row[1] not in honest["results"].get(row[0], {})]
+    assert missing == []
+    assert set(honest["sources"]) == set(honest["results"])  # every row names its sources
+    assert honest["results"]["ETTh1"][96] == 0.351 and honest["results"]["ILI"][60] == 1.643
 
 
 def test_planned_rows_without_runs_say_so(tmp_path: Path) -> None:
@@ -77,17 +159,51 @@ def test_planned_rows_without_runs_say_so(tmp_path: Path) -> None:
     assert rows[-1].startswith("| ILI | 60 | not run yet |")
     exchange = next(row for row in rows if row.startswith("| Exchange | 96 |"))
     assert "not run yet" in exchange and "0.081 / 0.203" in exchange  # published numbers still shown
-    assert "in 1 of 1 rows" in table  # rows without runs are not counted
+    assert "| 0.080 | – |" in exchange  # the honest number too, without a verdict
+    assert "Ours matches or beats the best honest MSE in 1 of 1 rows." in table  # rows without runs are not counted
 
 
-def test_naive_column_comes_from_the_reference_folder(tmp_path: Path) -> None:
+def test_reference_columns_come_from_their_folders(tmp_path: Path) -> None:
     _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410)
-    _write_run(tmp_path / "naive", "ETTh1", 96, 0, 1.294, 0.713)  # the reference records sit in naive/
-    assert set(collect_results(tmp_path)) == {("ETTh1", 96)}  # the naive run is not one of ours
-    table = render_results(collect_results(tmp_path), PUBLISHED, reference=collect_reference(tmp_path))
-    row = next(line for line in table.splitlines() if line.startswith("| ETTh1 | 96 |"))
-    assert "| 2021 | 1.294 / 0.713 | 0.370 / 0.400 |" in row
-    assert "| naive |" in table.splitlines()[table.splitlines().index(row) - 2]
+    _write_run(tmp_path, "ETTh1", 192, 2021, 0.400, 0.420)
+    _write_run(tmp_path / "naive", "ETTh1", 96, 0, 1.294, 0.713)  # the old layout: naive/ beside the runs
+    _write_run(tmp_path / "naive", "ETTh1", 192, 0, 1.325, 0.733)
+    _write_run(tmp_path / "theta", "ETTh1", 96, 0, 0.812, 0.561)  # Theta on 96 only
+    assert set(collect_results(tmp_path)) == {("ETTh1", 96), ("ETTh1", 192)}  # references are not ours
+    references = collect_references(tmp_path)
+    assert list(references) == list(REFERENCE_MODELS) == ["naive", "theta"]
+    table = render_results(collect_results(tmp_path), PUBLISHED, references=references)
+    header = next(line for line in table.splitlines() if line.startswith("| dataset |"))
+    assert "| seeds | naive | Theta | best honest (MSE) |" in header
+    first, second = _cells(table, "ETTh1", 96), _cells(table, "ETTh1", 192)
+    assert (first["naive"], first["Theta"]) == ("1.294 / 0.713", "0.812 / 0.561")
+    assert (second["naive"], second["Theta"]) == ("1.325 / 0.733", "–")  # no Theta record for 192
+    assert "**" not in first["Theta"]  # references never count for "best"
+    assert "Theta: the standard Theta method" in table
+
+
+def test_the_reference_columns_are_there_without_records(tmp_path: Path) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410)
+    row = _cells(render_results(collect_results(tmp_path), PUBLISHED), "ETTh1", 96)
+    assert row["naive"] == row["Theta"] == "–"
+
+
+@pytest.mark.parametrize(
+    ("reference", "folder"), [(True, "naive"), ("naive", "naive"), ("theta", "theta"), (False, "")],
+    ids=["true-is-naive", "naive", "theta", "a-run"],
+)
+def test_record_path_puts_each_reference_in_its_folder(tmp_path: Path, reference: bool | str, folder: str) -> None:
+    assert record_path(tmp_path, "ETTh1_96", reference=reference) == (tmp_path / folder / "ETTh1_96.json")
+
+
+def test_records_that_are_not_runs_are_left_out(tmp_path: Path) -> None:
+    _write_run(tmp_path, "ETTh1", 96, 2021, 0.360, 0.410)
+    (tmp_path / "forecaster_panel.json").write_text(json.dumps({"rows": [], "geometric_mean_mase": 1.0}))
+    _write_run(tmp_path / "theta", "ETTh1", 96, 0, 0.9, 0.6)
+    misplaced = json.loads((tmp_path / "theta" / "ETTh1_96_seed0.json").read_text()) | {"model": "naive"}
+    (tmp_path / "theta" / "ETTh1_192_seed0.json").write_text(json.dumps({**misplaced, "horizon": 192}))
+    assert set(collect_results(tmp_path)) == {("ETTh1", 96)}  # the other experiment's JSON does not break it
+    assert set(collect_reference(tmp_path, model="theta")) == {("ETTh1", 96)}  # a naive record in theta/ is not Theta
 
 
 def test_recovered_records_are_marked_in_the_table(tmp_path: Path) -> None:
@@ -147,9 +263,13 @@ def test_benchmark_runs_records_resumes_and_writes_the_table(tmp_path: Path, sha
     assert record["config"]["train"]["seed"] == 2021 and "data_dir" not in record["config"]["data"]
     assert (output / "ETTh1_96_seed2021" / "model.safetensors").is_file()  # weights stay in the run folder
     naive = json.loads((records / "naive" / "ETTh1_96.json").read_text())
-    row = next(line for line in results_md.read_text().splitlines() if line.startswith("| ETTh1 | 96 |"))
-    assert f"{record['test_mse']:.3f} / {record['test_mae']:.3f} (48)" in row
-    assert f"| {naive['test_mse']:.3f} / {naive['test_mae']:.3f} |" in row
+    theta = json.loads((records / "theta" / "ETTh1_96.json").read_text())
+    assert naive["model"] == "naive" and theta["model"] == "theta"
+    assert theta["config"]["network"] == {} and theta["test_mse"] != naive["test_mse"]
+    row = _cells(results_md.read_text(), "ETTh1", 96)
+    assert row["ours (lookback)"].replace("*", "") == f"{record['test_mse']:.3f} / {record['test_mae']:.3f} (48)"
+    assert row["naive"] == f"{naive['test_mse']:.3f} / {naive['test_mae']:.3f}"
+    assert row["Theta"] == f"{theta['test_mse']:.3f} / {theta['test_mae']:.3f}"
     # resumes: the run folder may go (a fresh checkout); the record alone marks the cell done
     shutil.rmtree(output)
     stamp = (records / "ETTh1_96_seed2021.json").stat().st_mtime_ns
@@ -170,7 +290,8 @@ def test_protocol_check_scores_ours_on_each_published_models_windows(tmp_path: P
         "DLinear": {**PUBLISHED["models"]["DLinear"], "test_batch_size": {"ETTh1": 32, "Exchange": {96: 8}}},
     }}
     table = render_results(collect_results(tmp_path), published)
-    assert "+3.0% (loss)" in table  # main table: 0.381 vs 0.370 on every window
+    # main table, every window: 0.381 vs PatchTST/64's 0.370 is a loss
+    assert "(drop_last-scored): ours matches or beats the best of them in 0 of 1 rows." in table
     row = next(line for line in table.splitlines() if line.startswith("| ETTh1 | 96 | 0.381 |"))
     # PatchTST/64 scored 128-window batches: ours there is 0.362 < 0.370; DLinear 32: ours 0.376 > 0.375
     assert "0.370 / **0.362** (128)" in row and "**0.375** / 0.376 (32)" in row
@@ -190,18 +311,51 @@ def test_drop_last_metrics_keep_whole_batches_only() -> None:
 
 def test_a_narrow_loss_is_not_printed_as_zero(tmp_path: Path) -> None:
     _write_run(tmp_path, "ETTh1", 96, 2021, 0.3702, 0.401)
-    row = next(line for line in render_results(collect_results(tmp_path), PUBLISHED).splitlines()
-               if line.startswith("| ETTh1 | 96 |"))
-    assert "+0.05% (loss)" in row
+    published = {"honest": {"results": {"ETTh1": {96: 0.370}}}}
+    row = _cells(render_results(collect_results(tmp_path), published), "ETTh1", 96)
+    assert row["ours vs best honest (MSE)"] == "+0.05% (loss)"
 
 
-def test_naive_records_from_other_data_settings_are_not_shown(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", ["naive", "theta"])
+def test_reference_records_from_other_data_settings_are_not_shown(tmp_path: Path, model: str) -> None:
+    configs, records = tmp_path / "configs", tmp_path / "records"
+    _config(configs, "ETTh1", 96)
+    values = {"model": model, "data": config_values(configs / "ETTh1_96.yaml")["data"], "network": {}}
+    assert values == _reference_values(configs, "ETTh1", 96, model)
+    metrics = {"dataset": "ETTh1", "horizon": 96, "model": model, "test_mse": 1.3, "test_mae": 0.7}
+    write_record(record_path(records, "ETTh1_96", reference=model), make_record(metrics, values))
+    assert set(collect_reference(records, configs, model)) == {("ETTh1", 96)}
+    other = next(m for m in REFERENCE_MODELS if m != model)
+    assert collect_reference(records, configs, other) == {}  # each reference reads its own folder only
+    (configs / "ETTh1_96.yaml").write_text((configs / "ETTh1_96.yaml").read_text().replace("lookback: 48", "lookback: 96"))
+    assert collect_reference(records, configs, model) == {}
+    assert set(collect_reference(records, model=model)) == {("ETTh1", 96)}
+
+
+def test_a_naive_record_in_the_old_layout_stays_current(tmp_path: Path) -> None:
+    """A record written before Theta existed (`record_path(..., reference=True)`, no model argument) is
+    still found, and still current, in naive/."""
     configs, records = tmp_path / "configs", tmp_path / "records"
     _config(configs, "ETTh1", 96)
     values = {"model": "naive", "data": config_values(configs / "ETTh1_96.yaml")["data"], "network": {}}
-    write_record(record_path(records, "ETTh1_96", reference=True),
+    write_record(records / "naive" / "ETTh1_96.json",
                  make_record({"dataset": "ETTh1", "horizon": 96, "test_mse": 1.3, "test_mae": 0.7}, values))
     assert set(collect_reference(records, configs)) == {("ETTh1", 96)}
-    (configs / "ETTh1_96.yaml").write_text((configs / "ETTh1_96.yaml").read_text().replace("lookback: 48", "lookback: 96"))
-    assert collect_reference(records, configs) == {}
-    assert set(collect_reference(records)) == {("ETTh1", 96)}
+    assert set(collect_references(records, configs)["naive"]) == {("ETTh1", 96)}
+    assert collect_references(records, configs)["theta"] == {}
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], ["naive", "theta"]),
+        (["--no-naive"], ["theta"]),
+        (["--no-theta"], ["naive"]),
+        (["--no-naive", "--no-theta"], []),
+        (["--no-references"], []),
+        (["--dry-run"], []),
+        (["--allow-modified-data"], []),
+    ],
+)
+def test_benchmark_flags_choose_the_reference_forecasts(flags: list[str], expected: list[str]) -> None:
+    assert _reference_models(build_parser().parse_args(["benchmark", *flags])) == expected

@@ -434,3 +434,17 @@ def test_streaming_refuses_what_it_cannot_do(settings: dict[str, Any], message: 
     frame = WIDE.iloc[:CUT].assign(c=1.0) if "future_covariates" in settings else WIDE.iloc[:CUT]
     with pytest.raises(ValueError, match=message):
         XLSTMForecaster(**{**STREAMING, **settings}).fit(frame)
+
+
+def test_streaming_derives_a_lookback_long_enough_for_its_patches() -> None:
+    """Daily data (season 7) would get 4 weeks = 28 steps; streaming=True with patch_len=16 needs
+    2 * 16 - 1 = 31 and must derive at least that instead of refusing its own default."""
+    n = 400
+    frame = pd.DataFrame(
+        {"ds": pd.date_range("2020-01-01", periods=n, freq="D"),
+         "y": np.sin(2 * np.pi * np.arange(n) / 7) + 0.01 * np.arange(n)}
+    )
+    model = XLSTMForecaster(horizon=7, max_epochs=1, model="xlstm", embedding_dim=8, num_heads=2, num_blocks=1,
+                            verbose=0, random_state=0, streaming=True).fit(frame)
+    assert model.lookback_ >= 31
+    assert np.isfinite(model.predict()["y"].to_numpy()).all()

@@ -4,7 +4,9 @@ Each run is `xlstm-ts fit --config <configs>/<Dataset>_<horizon>.yaml --seed S` 
 `<output>/<Dataset>_<horizon>_seed<S>/` (weights, not committed) and recorded in
 `experiments/results/<Dataset>_<horizon>_seed<S>.json` (metrics + config, committed); a run whose
 record matches its current config is not run again (see :mod:`xlstm_ts.benchmark.records`).
-`render_results` turns the current records into docs/results.md, beside the published numbers of
+Untrained reference forecasts (REFERENCE_MODELS: naive, Theta) are run once per row and recorded in
+`experiments/results/<model>/<Dataset>_<horizon>.json`. `render_results` turns the current records
+into docs/results.md, beside the best honest published MSE and the PatchTST/DLinear numbers of
 experiments/published.yaml.
 
 - :mod:`xlstm_ts.benchmark.records`: the records (one JSON per run), their config hash;
@@ -15,6 +17,7 @@ experiments/published.yaml.
 from xlstm_ts.benchmark.records import (
     RECORD_METRICS,
     RECORDS_DIR,
+    REFERENCE_MODELS,
     REFERENCE_SUBDIR,
     config_hash,
     config_values,
@@ -24,6 +27,7 @@ from xlstm_ts.benchmark.records import (
     make_record,
     read_record,
     record_path,
+    reference_dir,
     write_record,
 )
 from xlstm_ts.benchmark.runner import (
@@ -39,10 +43,14 @@ from xlstm_ts.benchmark.runner import (
     table_plan,
 )
 from xlstm_ts.benchmark.table import (
+    REFERENCE_LABELS,
     collect_reference,
+    collect_references,
     collect_results,
+    honest_mse,
     load_published,
     published_test_batch_size,
+    render_honest_sources,
     render_protocol_check,
     render_results,
     write_results_table,
@@ -51,6 +59,8 @@ from xlstm_ts.benchmark.table import (
 __all__ = [
     "RECORDS_DIR",
     "RECORD_METRICS",
+    "REFERENCE_LABELS",
+    "REFERENCE_MODELS",
     "REFERENCE_SUBDIR",
     "TABLE_DATASETS",
     "TABLE_HORIZONS",
@@ -58,11 +68,13 @@ __all__ = [
     "CellStatus",
     "cell_status",
     "collect_reference",
+    "collect_references",
     "collect_results",
     "config_hash",
     "config_path",
     "config_values",
     "git_commit",
+    "honest_mse",
     "is_current",
     "load_published",
     "load_records",
@@ -71,6 +83,8 @@ __all__ = [
     "published_test_batch_size",
     "read_record",
     "record_path",
+    "reference_dir",
+    "render_honest_sources",
     "render_protocol_check",
     "render_results",
     "run_cell",

@@ -1,8 +1,8 @@
 """Result records of the benchmark: one small JSON per finished run, kept in the repository.
 
 A run directory (`runs/benchmark/<cell>/`) holds the model weights and is not committed; the
-record (`experiments/results/<Dataset>_<horizon>_seed<S>.json`, and `naive/<Dataset>_<horizon>.json`
-for the repeat-the-last-value reference) holds the metrics and the exact config that produced
+record (`experiments/results/<Dataset>_<horizon>_seed<S>.json`, and `<model>/<Dataset>_<horizon>.json`
+for each untrained reference forecast of :data:`REFERENCE_MODELS`) holds the metrics and the exact config that produced
 them, so `docs/results.md` can be regenerated and audited on any checkout.
 
 A record counts for the table only while its `config_sha256` equals the hash of the config that
@@ -32,8 +32,11 @@ import yaml
 
 RECORDS_DIR = "experiments/results"
 """Default folder of the records (committed)."""
+REFERENCE_MODELS: tuple[str, ...] = ("naive", "theta")
+"""The untrained reference forecasts run on every row of the table, in column order; the records of
+each sit in the sub-folder named after it (`<records>/naive/`, `<records>/theta/`)."""
 REFERENCE_SUBDIR = "naive"
-"""Sub-folder of the records with the naive forecast of every row."""
+"""Sub-folder of the records with the naive forecast of every row (the first reference)."""
 RECORD_METRICS = (
     "test_mse", "test_mae", "test_mse_original", "test_mae_original", "val_mse",
     "best_epoch", "epochs", "diverged_epoch", "train_seconds", "n_parameters", "test_windows", "test_drop_last",
@@ -102,9 +105,20 @@ def make_record(
     return record
 
 
-def record_path(records_dir: Path, name: str, reference: bool = False) -> Path:
-    """`<records>/<name>.json`, or `<records>/naive/<name>.json` for the naive reference."""
-    return (records_dir / REFERENCE_SUBDIR if reference else records_dir) / f"{name}.json"
+def reference_dir(records_dir: Path, model: str = REFERENCE_SUBDIR) -> Path:
+    """`<records>/<model>/`: the folder of the reference forecast `model`'s records."""
+    return records_dir / model
+
+
+def record_path(records_dir: Path, name: str, reference: bool | str = False) -> Path:
+    """`<records>/<name>.json`, or a reference forecast's `<records>/<model>/<name>.json`.
+
+    `reference` names the reference model (one of :data:`REFERENCE_MODELS`); True means the naive
+    forecast, as before there were several.
+    """
+    if not reference:
+        return records_dir / f"{name}.json"
+    return reference_dir(records_dir, REFERENCE_SUBDIR if reference is True else reference) / f"{name}.json"
 
 
 class RecordError(ValueError):

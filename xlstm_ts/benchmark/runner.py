@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlstm_ts.benchmark.records import (
+    REFERENCE_MODELS,
     REFERENCE_SUBDIR,
     config_values,
     is_current,
@@ -95,9 +96,10 @@ def _cell_values(
     return values
 
 
-def _reference_values(configs_dir: Path, dataset: str, horizon: int) -> dict[str, Any]:
-    """The config values of a row's naive forecast: the row's data settings only."""
-    values = _cell_values(configs_dir, dataset, horizon, None, None, model="naive")
+def _reference_values(configs_dir: Path, dataset: str, horizon: int, model: str = REFERENCE_SUBDIR) -> dict[str, Any]:
+    """The config values of a row's reference forecast `model`: the row's data settings only
+    (the network's own settings, such as Theta's season, follow from the dataset)."""
+    values = _cell_values(configs_dir, dataset, horizon, None, None, model=model)
     values.pop("train", None)  # nothing is trained: training settings do not change the forecast
     return values
 
@@ -161,17 +163,21 @@ def run_reference_cell(
     output_root: Path,
     records_dir: Path,
     data_dir: str | None = None,
+    model: str = REFERENCE_SUBDIR,
 ) -> dict[str, Any]:
-    """The naive (repeat the last value) forecast on the row's exact data and test windows.
+    """An untrained reference forecast (`model`: one of REFERENCE_MODELS, "naive" by default) on
+    the row's exact data and test windows.
 
     No training, so one run per row (seeds do not apply); its record is
-    `<records_dir>/naive/<Dataset>_<horizon>.json`, reused while the row's data settings are unchanged.
+    `<records_dir>/<model>/<Dataset>_<horizon>.json`, reused while the row's data settings are unchanged.
     """
+    if model not in REFERENCE_MODELS:
+        raise ValueError(f"unknown reference model {model!r}; expected one of {', '.join(REFERENCE_MODELS)}")
     name = f"{dataset}_{horizon}"
-    values = _reference_values(configs_dir, dataset, horizon)
-    path = record_path(records_dir, name, reference=True)
+    values = _reference_values(configs_dir, dataset, horizon, model)
+    path = record_path(records_dir, name, reference=model)
     record = read_record(path)
     if is_current(record, values):
         assert record is not None
         return record
-    return _fit_and_record(values, output_root / REFERENCE_SUBDIR / name, path, data_dir, quiet=True)
+    return _fit_and_record(values, output_root / model / name, path, data_dir, quiet=True)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from xlstm_ts.benchmark.records import RECORDS_DIR
+from xlstm_ts.benchmark.records import RECORDS_DIR, REFERENCE_MODELS
 from xlstm_ts.benchmark.runner import TABLE_DATASETS, TABLE_HORIZONS
 from xlstm_ts.cli.common import CLIError, add_allow_modified_data, add_data_dir, with_allow_modified_data
 
@@ -28,8 +28,12 @@ def add_benchmark_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--published", default="experiments/published.yaml", help="published numbers to compare with")
     bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
+    bench.add_argument("--no-references", action="store_true",
+                       help="skip the reference forecasts (naive and Theta columns); they need no training")
     bench.add_argument("--no-naive", action="store_true",
-                       help="skip the naive (repeat the last value) column; it needs no training")
+                       help="skip the naive (repeat the last value) reference forecast")
+    bench.add_argument("--no-theta", action="store_true",
+                       help="skip the Theta reference forecast (the standard Theta method per lookback window)")
     bench.add_argument("--redo-recovered", action="store_true",
                        help="run again the cells whose record was recovered (metrics only, no run files)")
     bench.add_argument("--dry-run", action="store_true",
@@ -37,7 +41,7 @@ def add_benchmark_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_data_dir(bench)
     add_allow_modified_data(
         bench, every_run="part of the config hash: records of modified data never count for the canonical config; "
-                         "no naive column; use other --records/--output/--results-md",
+                         "no references; use other --records/--output/--results-md",
     )
     bench.set_defaults(handler=cmd_benchmark)
     return bench
@@ -61,18 +65,13 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     configs, output, records = Path(args.configs), Path(args.output), Path(args.records)
     published = load_published(Path(args.published))
     overrides = with_allow_modified_data(args)  # --allow-modified-data is part of every cell's config (and hash)
-    naive = not args.dry_run and not args.no_naive
-    if naive and args.allow_modified_data:
-        # The naive reference runs the YAML's data settings without overrides: it would refuse the
-        # modified file, and a record of it could not be told apart from one of canonical data.
-        print("naive forecast skipped: it takes no --set/--allow-modified-data overrides", flush=True)
-        naive = False
+    references = _reference_models(args)
     try:
-        if naive:
-            rows = sorted({(cell.dataset, cell.horizon) for cell in cells})
-            print(f"naive forecast (repeat the last value) on the same windows: {len(rows)} row(s)", flush=True)
+        rows = sorted({(cell.dataset, cell.horizon) for cell in cells})
+        for model in references:
+            print(f"reference forecast {model} (no training) on the same windows: {len(rows)} row(s)", flush=True)
             for dataset, horizon in rows:
-                run_reference_cell(dataset, horizon, configs, output, records, args.data_dir)
+                run_reference_cell(dataset, horizon, configs, output, records, args.data_dir, model=model)
         for number, cell in enumerate(cells, start=1):
             status = cell_status(cell, configs, records, overrides)
             state = {"done": "done", "stale": "stale record (config changed): to run", "to run": "to run"}[status.state]
@@ -90,6 +89,20 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     _write_table(args, records, published, cells)
     print(f"results table: {args.results_md}")
     return 0
+
+
+def _reference_models(args: argparse.Namespace) -> list[str]:
+    """The reference forecasts to run before the cells: REFERENCE_MODELS less those skipped."""
+    if args.dry_run or args.no_references:
+        return []
+    skipped = {"naive": args.no_naive, "theta": args.no_theta}
+    models = [model for model in REFERENCE_MODELS if not skipped.get(model, False)]
+    if models and args.allow_modified_data:
+        # A reference runs the YAML's data settings without overrides: it would refuse the modified
+        # file, and a record of it could not be told apart from one of canonical data.
+        print("reference forecasts skipped: they take no --set/--allow-modified-data overrides", flush=True)
+        return []
+    return models
 
 
 def _write_table(args: argparse.Namespace, records: Path, published: dict | None, cells: list) -> None:

@@ -1108,6 +1108,7 @@ class XLSTMForecaster(BaseEstimator):
         wanted = min(wanted, max(budget, 2 * H, MIN_DEFAULT_LOOKBACK, minimum))
         if season > 1:
             wanted = max(wanted, season)  # at least one whole season (long seasons too), where the data allows
+        wanted = max(wanted, minimum)  # e.g. streaming=True's 2 * patch_len - 1 above a short season's 4 periods
         room_with_validation = T - H - held_out_steps(T, H, self.validation_size)
         room = room_with_validation if room_with_validation >= minimum else T - H
         if room < minimum:
