@@ -359,3 +359,24 @@ def test_a_naive_record_in_the_old_layout_stays_current(tmp_path: Path) -> None:
 )
 def test_benchmark_flags_choose_the_reference_forecasts(flags: list[str], expected: list[str]) -> None:
     assert _reference_models(build_parser().parse_args(["benchmark", *flags])) == expected
+
+
+def test_ensemble_rows_are_marked_with_their_single_seed_mean(tmp_path: Path) -> None:
+    members = [{"seed": 2021, "test_mse": 0.40, "test_mae": 0.42}, {"seed": 2022, "test_mse": 0.38, "test_mae": 0.40}]
+    record = {"dataset": "ETTh1", "horizon": 96, "seed": 2021, "lookback": 336, "test_mse": 0.37, "test_mae": 0.39,
+              "provenance": "run", "ensemble": 2, "members": members}
+    (tmp_path / "ETTh1_96_seed2021.json").write_text(json.dumps(record))
+    _write_run(tmp_path, "Exchange", 96, 2021, 0.09, 0.2)
+    table = render_results(collect_results(tmp_path), PUBLISHED)
+    assert _cells(table, "ETTh1", 96)["ours (lookback)"].endswith("(336, ens. 2)")
+    assert _cells(table, "Exchange", 96)["ours (lookback)"].endswith("(336)")
+    notes = [line for line in table.splitlines() if line.startswith("- ETTh1-96: each run is a seed ensemble")]
+    assert len(notes) == 1 and "test MSE 0.390, MAE 0.410" in notes[0]
+    assert not any(line.startswith("- Exchange-96: each run") for line in table.splitlines())
+
+
+def test_an_ensemble_record_keeps_its_members() -> None:
+    metrics = {"dataset": "ETTh1", "horizon": 96, "seed": 1, "lookback": 336, "model": "xlstm", "test_mse": 0.3,
+               "test_mae": 0.3, "ensemble": 3, "members": [{"seed": 1, "test_mse": 0.31}]}
+    record = make_record(metrics, {"model": "xlstm", "data": {}, "network": {}, "train": {}, "ensemble": 3})
+    assert record["ensemble"] == 3 and record["members"] == [{"seed": 1, "test_mse": 0.31}]

@@ -237,6 +237,7 @@ def test_bad_h(tiny, wide) -> None:
             r"model_kwargs sets \['embedding_dim'\]: set them as keyword arguments",
         ),
         ({"model_kwargs": {"no_such": 1}}, r"invalid network setting: unknown model setting\(s\) \['no_such'\]"),
+        ({"model_kwargs": {"cycle_length": 24}}, "the estimator's network has no learnable cycle"),
         (
             {"embedding_dim": 18, "num_heads": 4},
             "invalid network setting: embedding_dim=18 must be divisible by num_heads=4",

@@ -21,7 +21,7 @@ from xlstm_ts.tuning.spaces import (
 
 XLSTM_PARAMS = {
     "lookback", "batch_size", "learning_rate", "ratio", "num_blocks", "embedding_dim", "num_heads",
-    "token_axis", "patch_len", "patch_stride_fraction", "decomposition", "dropout",
+    "token_axis", "patch_len", "patch_stride_fraction", "decomposition", "dropout", "cycle_length",
 }
 
 
@@ -77,7 +77,7 @@ def test_random_sampling_covers_every_parameter_and_stays_valid(model: str) -> N
 
 
 def test_short_dataset_gets_short_lookbacks() -> None:
-    assert SpaceContext.for_dataset("ETTh1", 96).lookbacks == (96, 192, 336, 512)
+    assert SpaceContext.for_dataset("ETTh1", 96).lookbacks == (96, 192, 336, 512, 720)
     ili = SpaceContext.for_dataset("ILI", 24)
     assert max(ili.lookbacks) == 104 and ili.seasonal_period == 52
 

@@ -40,7 +40,7 @@ REFERENCE_SUBDIR = "naive"
 RECORD_METRICS = (
     "test_mse", "test_mae", "test_mse_original", "test_mae_original", "val_mse",
     "best_epoch", "epochs", "diverged_epoch", "train_seconds", "n_parameters", "test_windows", "test_drop_last",
-    "data_sha256", "data_modified",
+    "data_sha256", "data_modified", "ensemble", "members",
 )
 """The metrics copied from a run's metrics.json into its record."""
 

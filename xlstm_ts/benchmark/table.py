@@ -211,6 +211,7 @@ def render_results(
     )
     lines += [header, "|" + "---|" * (7 + len(references) + len(names))]
     honest_wins = honest_rows = published_wins = published_rows = recovered_rows = 0
+    ensemble_notes: list[str] = []
     order = {name: index for index, name in enumerate(TABLE_DATASETS)}
     rows = sorted(set(grouped) | set(planned), key=lambda key: (order.get(key[0], len(order)), key[0], key[1]))
     for dataset, horizon in rows:
@@ -246,7 +247,16 @@ def render_results(
         recovered = any(r.get("provenance") == "recovered" for r in runs)
         recovered_rows += recovered
         lookback = runs[0].get("lookback", "?")
-        row = [dataset, str(horizon), f"{pair((mse, mae), (mse_sd, mae_sd))} ({lookback})",
+        members = ensemble_size(runs)
+        if members > 1:
+            single = single_seed_mean(runs)
+            ensemble_notes.append(
+                f"- {dataset}-{horizon}: each run is a seed ensemble of {members} networks (seeds s .. s + "
+                f"{members - 1}, forecasts averaged); the mean of its single networks: test MSE {single[0]:.3f}, "
+                f"MAE {single[1]:.3f}."
+            )
+        size = f", ens. {members}" if members > 1 else ""
+        row = [dataset, str(horizon), f"{pair((mse, mae), (mse_sd, mae_sd))} ({lookback}{size})",
                seeds + (" †" if recovered else ""), *references_row]
         if honest is None:
             row += ["–", "–"]
@@ -273,6 +283,8 @@ def render_results(
         )
     if honest_rows or published_rows:
         lines.append("")
+    if ensemble_notes:
+        lines += ["Seed ensembles (\"ens. K\" in the ours column):", "", *ensemble_notes, ""]
     if recovered_rows:
         lines += [
             "† The run files of these rows were lost before records were kept: their record was recovered",
@@ -292,6 +304,20 @@ def render_results(
         if published and published.get("notes"):
             lines += ["", f"Notes: {published['notes']}"]
     return "\n".join(lines) + "\n"
+
+
+def ensemble_size(runs: list[dict[str, Any]]) -> int:
+    """K when the row's runs are seed ensembles of K networks (``ensemble`` in their records), else 1."""
+    return max(int(r.get("ensemble") or 1) for r in runs)
+
+
+def single_seed_mean(runs: list[dict[str, Any]]) -> tuple[float, float]:
+    """(test MSE, test MAE) averaged over every single network of the row's ensembles (their
+    records' ``members``; MAE from the ensemble where the members lack it)."""
+    mse = [m["test_mse"] for r in runs for m in (r.get("members") or [])]
+    mae = [m["test_mae"] for r in runs for m in (r.get("members") or []) if "test_mae" in m]
+    return (statistics.fmean(mse) if mse else math.nan,
+            statistics.fmean(mae) if mae else statistics.fmean(r["test_mae"] for r in runs))
 
 
 def render_honest_sources(published: dict[str, Any] | None) -> list[str]:

@@ -1133,6 +1133,11 @@ class XLSTMForecaster(BaseEstimator):
                 f"model_kwargs sets {clash}: set them as keyword arguments of XLSTMForecaster instead "
                 f"(lookback and horizon too)"
             )
+        if kwargs.get("cycle_length"):
+            raise ValueError(
+                "model_kwargs cycle_length: the estimator's network has no learnable cycle (the benchmark "
+                "pipeline's option: it needs each window's phase in the file); leave cycle_length out"
+            )
         values = {name: getattr(self, name) for name in _MODEL_KEYWORDS}
         values.update(kwargs)
         values["lookback"] = lookback

@@ -117,8 +117,8 @@ def fit_run(
         metrics["ensemble"] = config.ensemble
         metrics["members"] = [
             {"seed": config.train.seed + k, "best_epoch": o.best_epoch, "epochs": o.epochs,
-             "val_mse": member_mse(o.network, data.val_dataloader()),
-             "test_mse": member_mse(o.network, data.test_dataloader())}
+             "val_mse": member_errors(o.network, data.val_dataloader())[0],
+             **dict(zip(("test_mse", "test_mae"), member_errors(o.network, data.test_dataloader()), strict=True))}
             for k, o in enumerate(outcomes)
         ]
     out = Path(output_dir) if output_dir is not None else None
@@ -139,7 +139,7 @@ def ensemble_network(config: RunConfig, data: ForecastDataModule, members: list[
     return MeanEnsemble(ensemble_config, members).eval()
 
 
-def member_mse(network: nn.Module, loader: Any) -> float:
-    """MSE (scaled) of one network over every window of ``loader``."""
-    return error_metrics(*predict_windows(network, phase_loader(loader, network)), prefix="x")["x_mse"]
-
+def member_errors(network: nn.Module, loader: Any) -> tuple[float, float]:
+    """(MSE, MAE), scaled, of one network over every window of ``loader``."""
+    errors = error_metrics(*predict_windows(network, phase_loader(loader, network)), prefix="x")
+    return errors["x_mse"], errors["x_mae"]

@@ -33,8 +33,8 @@ STRIDE_FRACTIONS: tuple[float, ...] = (0.5, 1.0)
 class SpaceContext:
     """What a space may depend on besides the trial: the dataset's scales."""
 
-    lookbacks: tuple[int, ...] = (96, 192, 336, 512)
-    """Lookback choices (rows)."""
+    lookbacks: tuple[int, ...] = (96, 192, 336, 512, 720)
+    """Lookback choices (rows); at most 720, the longest lookback of the honest published results."""
     seasonal_period: int = 24
     """The dataset's main season (rows)."""
     horizon: int = 96
@@ -42,14 +42,14 @@ class SpaceContext:
 
     @classmethod
     def for_dataset(cls, dataset: str, horizon: int) -> "SpaceContext":
-        """Lookbacks scaled to the dataset: (96, 192, 336, 512) for the long benchmarks, and
+        """Lookbacks scaled to the dataset: (96, 192, 336, 512, 720) for the long benchmarks, and
         (L/4, L/2, L) around the default lookback L of short ones (ILI: 26, 52, 104)."""
         from xlstm_ts.data.registry import get_spec
 
         spec = get_spec(dataset)
         default = spec.default_lookback
         if default >= 336:
-            lookbacks: tuple[int, ...] = (96, 192, 336, 512)
+            lookbacks: tuple[int, ...] = (96, 192, 336, 512, 720)
         else:
             lookbacks = tuple(sorted({max(8, default // 4), max(8, default // 2), default}))
         return cls(lookbacks=lookbacks, seasonal_period=spec.seasonal_period, horizon=horizon)
@@ -89,6 +89,8 @@ def xlstm_space(trial: optuna.Trial, context: SpaceContext = DEFAULT_CONTEXT) ->
         network.update(_patches(trial, lookback))
     network["decomposition"] = trial.suggest_categorical("decomposition", (False, True))
     network["dropout"] = trial.suggest_float("dropout", 0.0, 0.3)
+    if context.seasonal_period > 1:  # the learnable cycle of the dataset's main season, or none
+        network["cycle_length"] = trial.suggest_categorical("cycle_length", (0, context.seasonal_period))
     return {"data": data, "network": network, "train": train}
 
 
