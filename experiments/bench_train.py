@@ -2,7 +2,7 @@
 a stack forward+backward in a patch forecaster's batch shape, and the mLSTM chunkwise op's time
 and peak memory at T = 1k and 4k (bench_ops.py has the full sweep).
 
-    OMP_NUM_THREADS=2 python experiments/bench_train.py [--steps 20] [--json out.json]
+    OMP_NUM_THREADS=2 XLSTM_TS_DATA=../shared/datasets python experiments/bench_train.py [--steps 20] [--epoch] [--json out.json]
 
 Ours and the official stack are timed side by side in this one process, their calls interleaved,
 so that a busy machine slows both alike: compare the ratios, not the seconds, across runs.
@@ -147,12 +147,30 @@ def stack_config(shape: dict = STACK_SHAPE) -> XLSTMStackConfig:
     return XLSTMStackConfig(**{key: shape[key] for key in keys})
 
 
+def default_etth1_epoch() -> dict[str, float]:
+    """One epoch of `xlstm-ts fit --dataset ETTh1` (the default config) through ``fit_run``: the
+    training seconds (every training batch, then validation), as the pipeline measures them."""
+    from xlstm_ts.data.config import DataConfig
+    from xlstm_ts.pipeline.fit import fit_run
+    from xlstm_ts.pipeline.run_config import RunConfig
+
+    config = RunConfig(data=DataConfig(dataset="ETTh1"), train=TrainConfig(max_epochs=1))
+    result = fit_run(config, None, progress=False, quiet=True)
+    assert result is not None
+    return {"train_seconds": float(result.metrics["train_seconds"]),
+            "n_parameters": int(result.metrics.get("n_parameters", 0))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=20, help="timed training steps")
     parser.add_argument("--repeats", type=int, default=7, help="timed stack forward+backward calls")
     parser.add_argument("--no-op", action="store_true", help="skip the mLSTM op timing at T = 1k and 4k")
     parser.add_argument("--json", help="write the numbers to this file")
+    parser.add_argument(
+        "--epoch", action="store_true",
+        help="also time one epoch of the default ETTh1 run through the training core (needs XLSTM_TS_DATA)",
+    )
     parser.add_argument(
         "--default-allocator", action="store_true", help="skip keep_freed_memory() (which `xlstm-ts` applies)"
     )
@@ -207,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  mlstm chunkwise fwd+bwd B=8 H=4 D=64 T={T}: {op[T]:.3f} s, peak extra memory {memory[T]:.0f} MiB")
     results["mlstm_chunkwise_s"] = op
     results["mlstm_chunkwise_peak_mib"] = memory
+    if args.epoch:
+        results["default_etth1_epoch"] = default_etth1_epoch()
+        epoch = results["default_etth1_epoch"]
+        print(f"  default ETTh1 run (xlstm-ts fit --dataset ETTh1), one epoch through the training core: "
+              f"{epoch['train_seconds']:.1f} s ({epoch['n_parameters']} parameters)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

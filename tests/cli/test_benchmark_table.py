@@ -332,6 +332,18 @@ def test_reference_records_from_other_data_settings_are_not_shown(tmp_path: Path
     assert set(collect_reference(records, model=model)) == {("ETTh1", 96)}
 
 
+def test_a_rows_seed_ensemble_leaves_its_references_current(tmp_path: Path) -> None:
+    configs, records = tmp_path / "configs", tmp_path / "records"
+    _config(configs, "ETTh1", 96)
+    values = _reference_values(configs, "ETTh1", 96)
+    metrics = {"dataset": "ETTh1", "horizon": 96, "model": "naive", "test_mse": 1.3, "test_mae": 0.7}
+    write_record(record_path(records, "ETTh1_96", reference=True), make_record(metrics, values))
+    path = configs / "ETTh1_96.yaml"
+    path.write_text(path.read_text() + "ensemble: 3\n")
+    assert "ensemble" not in _reference_values(configs, "ETTh1", 96)
+    assert set(collect_reference(records, configs)) == {("ETTh1", 96)}
+
+
 def test_a_naive_record_in_the_old_layout_stays_current(tmp_path: Path) -> None:
     """A record written before Theta existed (`record_path(..., reference=True)`, no model argument) is
     still found, and still current, in naive/."""

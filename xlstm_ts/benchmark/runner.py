@@ -101,6 +101,7 @@ def _reference_values(configs_dir: Path, dataset: str, horizon: int, model: str 
     (the network's own settings, such as Theta's season, follow from the dataset)."""
     values = _cell_values(configs_dir, dataset, horizon, None, None, model=model)
     values.pop("train", None)  # nothing is trained: training settings do not change the forecast
+    values.pop("ensemble", None)  # nor does the row's seed ensemble
     return values
 
 

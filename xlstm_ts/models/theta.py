@@ -128,11 +128,12 @@ def theta_forecast_batch(windows: np.ndarray, steps: int, season: int) -> np.nda
     if season > 1 and n >= 2 * season:
         indices, multiplicative, seasonal = _seasonal_indices_batch(y, season)
         position = np.arange(n) % season
-        adjusted = np.where(
-            seasonal[:, None],
-            np.where(multiplicative[:, None], y / indices[:, position], y - indices[:, position]),
-            y,
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):  # np.where computes the unused branch too
+            adjusted = np.where(
+                seasonal[:, None],
+                np.where(multiplicative[:, None], y / indices[:, position], y - indices[:, position]),
+                y,
+            )
         future = indices[:, (n + np.arange(steps)) % season]
     level, alpha = _ses_batch(adjusted)
     t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0

@@ -78,6 +78,12 @@ class CausalConv1d(nn.Module):
         return y_t, window[:, 1:]
 
 
+BATCHED_HEAD_MIN_FEATURES = 32
+"""Heads at least this wide (in and out) are applied as a batched product over heads; narrower
+ones as one dense block-diagonal matmul. Measured fwd+bwd at 1 thread (9,184 rows): 4 heads of 64:
+dense 133 ms, batched 44 ms; 4 of 32: 33 / 16 ms; 2 heads of 16 (7,125 rows): 0.8 / 1.1 ms."""
+
+
 class HeadwiseLinear(nn.Module):
     """Block-diagonal linear map: each of H heads maps its own ``in_features`` slice independently.
 
@@ -95,8 +101,16 @@ class HeadwiseLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (..., H * in_features) -> (..., H * out_features)."""
-        # one dense matmul with the block-diagonal matrix beats a batched product over heads on CPU
-        return F.linear(x, torch.block_diag(*self.weight).T, self.bias)
+        H, i, o = self.num_heads, self.in_features, self.out_features
+        if H == 1:
+            return F.linear(x, self.weight[0].T, self.bias)
+        if min(i, o) < BATCHED_HEAD_MIN_FEATURES:
+            # tiny heads: one dense matmul with the block-diagonal matrix beats a batched product
+            return F.linear(x, torch.block_diag(*self.weight).T, self.bias)
+        lead = x.shape[:-1]
+        y = torch.bmm(x.reshape(-1, H, i).transpose(0, 1), self.weight)  # (H, N, o): 1/H of the dense FLOPs
+        y = y.transpose(0, 1).reshape(*lead, H * o)
+        return y if self.bias is None else y + self.bias
 
 
 class HeadwiseNorm(nn.Module):
