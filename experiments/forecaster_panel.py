@@ -19,57 +19,23 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
-from xlstm_ts import metrics
-from xlstm_ts.forecaster import XLSTMForecaster
-from xlstm_ts.models.theta import theta_forecast
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-DATA = Path(os.environ.get("XLSTM_TS_DATA", "../shared/datasets"))
+# the panel, shared with forecaster_panel_peers.py (DATA and load re-exported for callers of this module)
+from experiments.panel_series import DATA, PANEL, PanelSeries, holdout, load  # noqa: E402,F401
+from xlstm_ts import metrics  # noqa: E402
+from xlstm_ts.forecaster import XLSTMForecaster  # noqa: E402
+from xlstm_ts.models.theta import theta_forecast  # noqa: E402
+
 OUT = Path(__file__).resolve().parent / "results" / "forecaster_panel.json"
-
-
-@dataclass(frozen=True)
-class PanelSeries:
-    name: str
-    file: str
-    column: str
-    rule: str | None  # pandas resample rule (mean), None: as is
-    rows: int  # kept rows (the last ones)
-    horizon: int
-    season: int
-
-
-PANEL = (
-    PanelSeries("ETTh1-OT hourly", "ETTh1.csv", "OT", None, 2000, 24, 24),
-    PanelSeries("ETTh2-OT daily", "ETTh2.csv", "OT", "D", 725, 14, 7),
-    PanelSeries("ETTm1-HUFL half-hourly", "ETTm1.csv", "HUFL", "30min", 5000, 48, 336),
-    PanelSeries("Weather-T daily", "weather.csv", "T (degC)", "D", 366, 14, 7),
-    PanelSeries("Exchange-0 weekly", "exchange_rate.csv", "0", "W", 1000, 8, 52),
-    PanelSeries("Exchange-3 monthly", "exchange_rate.csv", "3", "MS", 170, 12, 12),
-    PanelSeries("ILI weighted weekly", "national_illness.csv", "% WEIGHTED ILI", None, 966, 13, 52),
-    PanelSeries("ILI total monthly", "national_illness.csv", "ILITOTAL", "MS", 160, 12, 12),
-    PanelSeries("ETTh2-HULL weekly", "ETTh2.csv", "HULL", "W", 104, 8, 52),
-)
-
-
-def load(spec: PanelSeries) -> pd.DataFrame:
-    frame = pd.read_csv(DATA / spec.file)
-    frame["date"] = pd.to_datetime(frame["date"], format="mixed")
-    series = frame.set_index("date")[spec.column].astype(float)
-    if spec.rule is not None:
-        series = series.resample(spec.rule).mean().dropna()
-    series = series.iloc[-spec.rows :]
-    return pd.DataFrame({"ds": series.index, "y": series.to_numpy()})
 
 
 def statistical(train: np.ndarray, horizon: int, season: int) -> dict[str, np.ndarray]:
@@ -87,11 +53,8 @@ def statistical(train: np.ndarray, horizon: int, season: int) -> dict[str, np.nd
 
 
 def run(spec: PanelSeries, refit: bool = True) -> dict[str, object]:
-    frame = load(spec)
-    train, test = frame.iloc[: -spec.horizon], frame["y"].to_numpy()[-spec.horizon :]
+    frame, train, test, m, scale = holdout(spec)
     y = train["y"].to_numpy()
-    m = spec.season if len(y) > spec.season else 1
-    scale = float(np.mean(np.abs(y[m:] - y[:-m])))
     forecasts: dict[str, np.ndarray] = {
         "seasonal_naive": metrics.seasonal_naive_forecast(y, spec.horizon, m),
         "naive": np.full(spec.horizon, y[-1]),
