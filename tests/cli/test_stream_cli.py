@@ -113,6 +113,26 @@ def test_stdin_long_rows_give_one_block_per_advance(saved, monkeypatch, capsys) 
     assert "10 row(s) read, 10 applied in 5 update(s), 10 forecast(s) written" in captured.err
 
 
+def test_a_streaming_network_streams_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A model fitted with streaming=True: the CLI's forecasts are the recurrent stream's, equal to
+    update + predict() in Python, and --save keeps the advanced stream."""
+    model_dir = tmp_path / "streaming"
+    XLSTMForecaster(**{**SMALL, "patch_stride": 8}, streaming=True).fit(LONG[LONG["ds"] < START]).save(model_dir)
+    rows = LONG[LONG["ds"] >= START].iloc[:6]
+    _stdin(monkeypatch, rows)
+    assert cli.main(["stream", str(model_dir), "--input", "-", "--save", str(tmp_path / "after")]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    by_time = [g for _, g in rows.groupby("ds", sort=False)]
+    _assert_blocks(_blocks(table, 4), _expected(model_dir, rows, lambda f: by_time))
+    after = XLSTMForecaster.load(tmp_path / "after")
+    expected = XLSTMForecaster.load(model_dir)
+    for batch in by_time:
+        update(expected, batch)
+    assert after.state_.stream is not None
+    np.testing.assert_array_equal(after.state_.stream.phase.numpy(), expected.state_.stream.phase.numpy())
+    np.testing.assert_allclose(after.predict()["y"], expected.predict()["y"], rtol=1e-9)
+
+
 def test_file_input_wide_model_every_and_output(saved, tmp_path: Path, capsys) -> None:
     rows = WIDE.iloc[CUT : CUT + 6]
     source, out = tmp_path / "rows.csv", tmp_path / "forecasts.csv"
