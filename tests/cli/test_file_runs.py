@@ -229,3 +229,5 @@ def test_sweep_refuses_searched_settings_and_benchmark_flags(tmp_path: Path, cap
     assert "--target is for runs on your own file" in capsys.readouterr().err
     assert main(["sweep"]) == 2
     assert "give --dataset NAME" in capsys.readouterr().err
+    assert main(["sweep", "--data", str(tmp_path / "x.csv"), "--target", "load,temp", "--trial-budget", "60"]) == 2
+    assert "--trial-budget is for benchmark sweeps" in capsys.readouterr().err

@@ -76,3 +76,65 @@ def test_failed_trial_records_its_reason(etth1_dir: Path) -> None:
     assert trial.state == TrialState.FAIL
     assert "divisible by num_heads=3" in trial.user_attrs["fail_reason"]
     assert trial.user_attrs["worker"]["pid"] > 0
+
+
+def _budget_trainer(batches_per_epoch: float, max_epochs: int) -> SimpleNamespace:
+    return SimpleNamespace(num_training_batches=batches_per_epoch, max_epochs=max_epochs)
+
+
+def _run_batches(callback, trainer, n: int, seconds_each: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlstm_ts.tuning.pruning as pruning
+
+    clock = [0.0]
+    monkeypatch.setattr(pruning.time, "perf_counter", lambda: clock[0])
+    for i in range(n):
+        callback.on_train_batch_start(trainer, None, None, i)
+        clock[0] += seconds_each
+        callback.on_train_batch_end(trainer, None, None, None, i)
+
+
+@pytest.mark.parametrize(
+    "per_epoch,epochs,seconds_each,budget,pruned",
+    [
+        (100, 10, 0.05, 60.0, False),  # 1000 batches x 0.05 s = 50 s: inside
+        (100, 10, 0.07, 60.0, True),  # 70 s projected: over
+        (float("inf"), 3, 0.05, 60.0, False),  # unknown length: only the elapsed time counts
+    ],
+)
+def test_time_budget_prunes_trials_projected_over_it(per_epoch: float, epochs: int, seconds_each: float,
+                                                     budget: float, pruned: bool,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlstm_ts.tuning.pruning import TIME_PRUNED_KEY, TrialTimeBudget
+
+    trial = optuna.create_study().ask()
+    callback = TrialTimeBudget(trial, budget, check_batches=10)
+    trainer = _budget_trainer(per_epoch, epochs)
+    if pruned:
+        with pytest.raises(optuna.TrialPruned, match="pruned for time"):
+            _run_batches(callback, trainer, 10, seconds_each, monkeypatch)
+        record = trial.user_attrs[TIME_PRUNED_KEY]
+        assert record["budget_s"] == budget and record["projected_s"] == pytest.approx(70.0)
+    else:
+        _run_batches(callback, trainer, 10, seconds_each, monkeypatch)
+        assert TIME_PRUNED_KEY not in trial.user_attrs
+
+
+def test_time_budget_stops_a_run_whose_elapsed_time_passes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlstm_ts.tuning.pruning import TrialTimeBudget
+
+    callback = TrialTimeBudget(optuna.create_study().ask(), 5.0, check_batches=100)
+    with pytest.raises(optuna.TrialPruned, match="over the trial budget of 5 s"):
+        _run_batches(callback, _budget_trainer(float("inf"), 1), 3, 2.0, monkeypatch)  # 6 s before 100 batches
+    with pytest.raises(ValueError, match="seconds must be > 0"):
+        TrialTimeBudget(optuna.create_study().ask(), 0.0)
+
+
+def test_a_real_trial_over_its_time_budget_is_pruned(etth1_dir: Path) -> None:
+    base = base_values("dlinear", "ETTh1", 24, data_dir=str(etth1_dir), max_epochs=2, seed=1)
+    objective = SweepObjective("dlinear", base, ["lookback=48", "eval_batch_size=512"], pruning=False,
+                               trial_budget=1e-6)
+    study = optuna.create_study()
+    study.optimize(objective, n_trials=1, catch=(Exception,))
+    (trial,) = study.trials
+    assert trial.state == TrialState.PRUNED, trial.user_attrs.get("fail_reason")
+    assert trial.user_attrs["pruned_for_time"]["budget_s"] == 1e-6

@@ -28,6 +28,8 @@ def cmd_sweep_file(args: argparse.Namespace) -> int:
         if getattr(args, flag, None) not in (None, "", "xlstm"):
             raise CLIError(f"--{flag} is for benchmark sweeps; a file sweep tunes the xLSTM network "
                            f"(the simple forecasts are compared when the best setting is fitted)")
+    if getattr(args, "trial_budget", None) is not None:
+        raise CLIError("--trial-budget is for benchmark sweeps (a file sweep's trials are estimator fits); leave it out")
     data, estimator = file_run_settings(argparse.Namespace(**{**vars(args), "model": None}))
     searched = [name for name in FILE_SPACE_PARAMETERS if name in estimator and name != "lookback"]
     if searched:

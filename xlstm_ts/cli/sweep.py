@@ -28,6 +28,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
 def add_sweep_parsers(subparsers: Any) -> None:
     """Register ``sweep`` and ``sweep-report`` on ``subparsers`` (from ``add_subparsers``)."""
     sweep = subparsers.add_parser(
@@ -69,6 +79,9 @@ def add_sweep_parsers(subparsers: Any) -> None:
                        help="complete trials before the median pruner acts (default 5)")
     sweep.add_argument("--pruner-warmup-epochs", type=int, default=1,
                        help="epochs of every trial never pruned (default 1)")
+    sweep.add_argument("--trial-budget", type=_positive_float, default=None, metavar="SECONDS",
+                       help="prune a trial whose training is projected to take longer than this (timed over its "
+                            "first batches; default: no limit)")
     sweep.add_argument("--heartbeat-interval", type=_positive_int, default=30,
                        help="seconds between a running trial's heartbeats (default 30)")
     sweep.add_argument("--grace-period", type=_positive_int, default=120,
@@ -135,6 +148,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         pruner=args.pruner,
         pruner_startup_trials=args.pruner_startup_trials,
         pruner_warmup_epochs=args.pruner_warmup_epochs,
+        trial_budget=args.trial_budget,
         heartbeat_interval=args.heartbeat_interval,
         grace_period=args.grace_period,
         refit=not args.no_refit,

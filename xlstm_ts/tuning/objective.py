@@ -21,7 +21,7 @@ from typing import Any
 import optuna
 
 from xlstm_ts.pipeline.run_config import RunConfig, apply_overrides, parse_value
-from xlstm_ts.tuning.pruning import OptunaPruning, TrainingDiverged
+from xlstm_ts.tuning.pruning import OptunaPruning, TrainingDiverged, TrialTimeBudget
 from xlstm_ts.tuning.spaces import DEFAULT_CONTEXT, SpaceContext, suggest_config
 from xlstm_ts.tuning.storage import FAIL_REASON_KEY, WORKER_KEY, worker_identity
 
@@ -112,6 +112,8 @@ class SweepObjective:
         context: the dataset's scales for the search space.
         pruning: report ``val_loss`` per epoch and let the study's pruner stop the trial.
         progress: show Lightning's progress bar.
+        trial_budget: seconds of training one trial may take; a trial projected over it is pruned
+            early (:class:`~xlstm_ts.tuning.pruning.TrialTimeBudget`). None: no limit.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class SweepObjective:
         *,
         pruning: bool = True,
         progress: bool = False,
+        trial_budget: float | None = None,
     ) -> None:
         self.model = model
         self.base = dict(base)
@@ -131,6 +134,7 @@ class SweepObjective:
         self.context = context
         self.pruning = pruning
         self.progress = progress
+        self.trial_budget = trial_budget
 
     def trial_config(self, trial: Any) -> RunConfig:
         """The run config of ``trial`` (samples its parameters); ValueError if invalid."""
@@ -147,7 +151,9 @@ class SweepObjective:
         try:
             config = self.trial_config(trial)
             trial.set_user_attr("config", config.to_dict())
-            callbacks = [OptunaPruning(trial, "val_loss")] if self.pruning else []
+            callbacks: list[Any] = [OptunaPruning(trial, "val_loss")] if self.pruning else []
+            if self.trial_budget is not None:
+                callbacks.append(TrialTimeBudget(trial, self.trial_budget))
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
                 warnings.filterwarnings("ignore", message=".*LeafSpec.*")

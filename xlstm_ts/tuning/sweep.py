@@ -82,6 +82,8 @@ class SweepSettings:
     """"median" or "none"."""
     pruner_startup_trials: int = 5
     pruner_warmup_epochs: int = 1
+    trial_budget: float | None = None
+    """Seconds of training one trial may take; a trial projected over it is pruned early (None: no limit)."""
     heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL
     grace_period: int = DEFAULT_GRACE_PERIOD
     refit: bool = True
@@ -391,7 +393,7 @@ def run_sweep(settings: SweepSettings) -> list[StudyOutcome]:
                            max_epochs=settings.max_epochs, seed=settings.seed)
         overrides = overrides_for_model(model, settings.overrides, strict=strict)
         objectives[model] = SweepObjective(model, base, overrides, context, pruning=settings.pruner != "none",
-                                           progress=settings.progress)
+                                           progress=settings.progress, trial_budget=settings.trial_budget)
         preflight(objectives[model])
     outcomes = []
     for model, name in settings.study_names().items():
