@@ -328,6 +328,15 @@ def real_series_mase(data: Path, epochs: int) -> list[dict[str, Any]]:
     return results
 
 
+def emit(results: dict[str, Any], path: str | None) -> None:
+    """Print the results as JSON and, with ``path``, write them there too."""
+    text = json.dumps(results, indent=2)
+    print(text)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n")
+
+
 def network_main(args: argparse.Namespace) -> int:
     data = Path(os.environ.get("XLSTM_TS_DATA", "../shared/datasets"))
     started = time.perf_counter()
@@ -342,11 +351,7 @@ def network_main(args: argparse.Namespace) -> int:
         results["etth1_96"] = etth1_accuracy(data, args.epochs, args.lookback)
         results["real_series"] = real_series_mase(data, args.epochs)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(text + "\n")
+    emit(results, args.json)
     return 0
 
 
@@ -395,11 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     results["streaming_overhead_per_row_us"] = round(update_median - results["parsing_per_row"]["median_us"], 1)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
 
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(text + "\n")
+    emit(results, args.json)
     summary = results["update_and_predict"]
     print(f"\nupdate: median {update_median} us/row; update+predict {summary['update_plus_predict']['median_us']} us; "
           f"predict on {summary['predict_whole_history']['history_steps']} steps "
