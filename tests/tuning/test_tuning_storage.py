@@ -144,3 +144,36 @@ def test_optimize_records_journal_heartbeats(tmp_path: Path) -> None:
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE
     assert time.time() - trial.system_attrs[HEARTBEAT_KEY] < 30
+
+
+@pytest.mark.parametrize("cores, threads, expected", [(2, None, 1), (5, None, 2), (1, None, 1), (2, 3, 3)])
+def test_trial_threads_divide_the_cores_among_live_local_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int, threads: int | None, expected: int
+) -> None:
+    from xlstm_ts.tuning import sweep as sweep_module
+    from xlstm_ts.tuning.storage import WORKER_KEY, local_workers
+
+    storage, _ = open_storage(str(tmp_path / "threads.journal"))
+    study = optuna.create_study(study_name="t", storage=storage)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        workers = [  # a live worker here, a dead one here, a live-looking one on another machine, this process
+            {"host": socket.gethostname(), "machine": machine_id(), "pid": other.pid, "pid_start": None},
+            {"host": socket.gethostname(), "machine": machine_id(), "pid": dead.pid, "pid_start": None},
+            {"host": "elsewhere", "machine": "elsewhere|x|y", "pid": os.getpid(), "pid_start": None},
+            worker_identity(),
+        ]
+        for worker in workers:
+            trial = study.ask()
+            trial.set_user_attr(WORKER_KEY, worker)
+        finished = study.ask()  # a finished trial of the live worker does not count it twice
+        finished.set_user_attr(WORKER_KEY, workers[0])
+        study.tell(finished, 1.0)
+        assert local_workers(storage) == 2
+        monkeypatch.setattr(sweep_module, "usable_cores", lambda: cores)
+        assert sweep_module.trial_threads(threads, storage) == expected
+    finally:
+        other.kill()
+        other.wait()

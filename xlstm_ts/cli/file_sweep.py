@@ -30,6 +30,10 @@ def cmd_sweep_file(args: argparse.Namespace) -> int:
                            f"(the simple forecasts are compared when the best setting is fitted)")
     if getattr(args, "trial_budget", None) is not None:
         raise CLIError("--trial-budget is for benchmark sweeps (a file sweep's trials are estimator fits); leave it out")
+    if getattr(args, "threads", None) is not None:  # one process: the trials run one after another
+        import torch
+
+        torch.set_num_threads(args.threads)
     data, estimator = file_run_settings(argparse.Namespace(**{**vars(args), "model": None}))
     searched = [name for name in FILE_SPACE_PARAMETERS if name in estimator and name != "lookback"]
     if searched:

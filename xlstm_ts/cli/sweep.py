@@ -82,6 +82,9 @@ def add_sweep_parsers(subparsers: Any) -> None:
     sweep.add_argument("--trial-budget", type=_positive_float, default=None, metavar="SECONDS",
                        help="prune a trial whose training is projected to take longer than this (timed over its "
                             "first batches; default: no limit)")
+    sweep.add_argument("--threads", type=_positive_int, default=None,
+                       help="torch CPU threads per trial (default: this machine's cores divided by the sweep "
+                            "workers running trials on it at each trial's start)")
     sweep.add_argument("--heartbeat-interval", type=_positive_int, default=30,
                        help="seconds between a running trial's heartbeats (default 30)")
     sweep.add_argument("--grace-period", type=_positive_int, default=120,
@@ -154,6 +157,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         refit=not args.no_refit,
         force_refit=args.force_refit,
         progress=args.progress,
+        threads=args.threads,
     )
 
 

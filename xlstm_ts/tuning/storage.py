@@ -221,6 +221,30 @@ def dead_worker_reason(trial: FrozenTrial) -> str | None:
     return f"worker process {pid} on {worker.get('host')} is gone (killed or crashed) while running the trial"
 
 
+def local_workers(storage: BaseStorage) -> int:
+    """Sweep workers running a trial on this machine now (in any study of ``storage``), this
+    process counted once whether or not it runs one: distinct live processes of RUNNING trials."""
+    here, me = machine_id(), os.getpid()
+    pids = {me}
+    for study in storage.get_all_studies():
+        for trial in storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            worker = trial.user_attrs.get(WORKER_KEY)
+            if not isinstance(worker, dict) or worker.get("machine") != here:
+                continue
+            pid = worker.get("pid")
+            if isinstance(pid, int) and pid not in pids and pid_alive(pid, worker.get("pid_start")):
+                pids.add(pid)
+    return len(pids)
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _mark_reason(storage: BaseStorage, trial_id: int, reason: str) -> bool:
     try:
         storage.set_trial_user_attr(trial_id, FAIL_REASON_KEY, reason)

@@ -42,8 +42,10 @@ from xlstm_ts.tuning.storage import (
     FAIL_REASON_KEY,
     BudgetLock,
     budget_lock,
+    local_workers,
     open_storage,
     pid_alive,
+    usable_cores,
     worker_identity,
 )
 
@@ -89,6 +91,10 @@ class SweepSettings:
     refit: bool = True
     force_refit: bool = False
     progress: bool = False
+    threads: int | None = None
+    """Torch CPU threads of each trial in this worker; None: this machine's usable cores divided by
+    the sweep workers running trials on it when the trial starts (at least 1), so two workers on
+    two cores run one thread each instead of fighting over both."""
     log: Callable[[str], None] = field(default=lambda text: print(text, flush=True))
 
     def group_name(self) -> str:
@@ -185,12 +191,14 @@ def optimize_budget(
     deadline: float | None = None,
     callbacks: Sequence[Callable[[optuna.Study, FrozenTrial], None]] = (),
     log: Callable[[str], None] = print,
+    before_trial: Callable[[], None] | None = None,
 ) -> int:
     """Run trials until the study holds ``budget`` trials (all workers together) or ``deadline``
     (``time.monotonic()``) passes; returns the number this worker ran.
 
     The lock is held from counting the trials to asking the next one (the objective releases it
-    first thing), so concurrent workers never overshoot the budget.
+    first thing), so concurrent workers never overshoot the budget. ``before_trial`` runs after
+    the lock is released, before the objective (here: the trial's thread count).
     """
     ran = failures = 0
     finished: list[FrozenTrial] = []
@@ -203,6 +211,8 @@ def optimize_budget(
 
             def locked(trial: optuna.Trial) -> float:
                 lock.release()
+                if before_trial is not None:
+                    before_trial()
                 return objective(trial)
 
             try:
@@ -217,6 +227,25 @@ def optimize_budget(
             reason = finished[-1].user_attrs.get(FAIL_REASON_KEY, "see the trials' fail_reason")
             raise SweepError(f"{failures} trials in a row failed in this worker; last reason: {reason}")
     return ran
+
+
+def trial_threads(threads: int | None, storage: Any) -> int:
+    """The torch threads of the next trial: ``threads`` when given, else the usable cores divided
+    by the sweep workers running trials on this machine now (this one included), at least 1."""
+    if threads is not None:
+        return threads
+    return max(1, usable_cores() // local_workers(storage))
+
+
+def set_trial_threads(threads: int | None, storage: Any, log: Callable[[str], None]) -> None:
+    """Set torch's intra-op threads for the next trial (see :func:`trial_threads`); logs a change."""
+    import torch
+
+    wanted = trial_threads(threads, storage)
+    if torch.get_num_threads() != wanted:
+        log(f"  torch threads {torch.get_num_threads()} -> {wanted}"
+            + ("" if threads is not None else " (cores shared by the sweep workers on this machine)"))
+        torch.set_num_threads(wanted)
 
 
 def trial_logger(study_name: str, budget: int, log: Callable[[str], None]) -> Callable[[optuna.Study, FrozenTrial], None]:
@@ -379,6 +408,8 @@ def run_sweep(settings: SweepSettings) -> list[StudyOutcome]:
         settings.horizon = spec.horizons[0]
     if settings.timeout is not None and settings.timeout <= 0:
         raise SweepError(f"--timeout must be > 0 seconds; got {settings.timeout}")
+    if settings.threads is not None and settings.threads < 1:
+        raise SweepError(f"--threads must be >= 1; got {settings.threads}")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     context = SpaceContext.for_dataset(spec.name, settings.horizon)
     storage, storage_spec = open_storage(settings.storage_url(), heartbeat_interval=settings.heartbeat_interval,
@@ -406,7 +437,8 @@ def run_sweep(settings: SweepSettings) -> list[StudyOutcome]:
         log(f"[{name}] {model} on {spec.name} h={settings.horizon}: budget {budget} trials{note}, "
             f"{len(study.get_trials(deepcopy=False))} in the study")
         ran = optimize_budget(study, objective, budget, lock, deadline=deadline,
-                              callbacks=[trial_logger(name, budget, log)], log=log)
+                              callbacks=[trial_logger(name, budget, log)], log=log,
+                              before_trial=lambda: set_trial_threads(settings.threads, storage, log))
         fail_stale(study)
         outcome = StudyOutcome(model, name, ran, finished=False)
         trials = study.get_trials(deepcopy=False)
