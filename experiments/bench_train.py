@@ -2,7 +2,11 @@
 a stack forward+backward in a patch forecaster's batch shape, and the mLSTM chunkwise op's time
 and peak memory at T = 1k and 4k (bench_ops.py has the full sweep).
 
-    OMP_NUM_THREADS=2 XLSTM_TS_DATA=../shared/datasets python experiments/bench_train.py [--steps 20] [--epoch] [--json out.json]
+    OMP_NUM_THREADS=2 XLSTM_TS_DATA=../shared/datasets python experiments/bench_train.py [--steps 20] [--epoch] [--bf16] [--json out.json]
+
+With ``--bf16`` the stack and the default network's training step are timed a second time under
+``torch.autocast("cpu", dtype=torch.bfloat16)`` (what ``precision="bf16-mixed"`` does), both
+stacks alike.
 
 Ours and the official stack are timed side by side in this one process, their calls interleaved,
 so that a busy machine slows both alike: compare the ratios, not the seconds, across runs.
@@ -142,6 +146,16 @@ def stack_fwd_bwd_call(stack: torch.nn.Module, shape: dict = STACK_SHAPE) -> Cal
     return fwd_bwd
 
 
+def under_bf16_autocast(call: Callable[[], object]) -> Callable[[], None]:
+    """``call`` run under CPU bf16 autocast (Lightning's ``precision="bf16-mixed"`` on a CPU)."""
+
+    def run() -> None:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            call()
+
+    return run
+
+
 def stack_config(shape: dict = STACK_SHAPE) -> XLSTMStackConfig:
     keys = ("embedding_dim", "num_heads", "num_blocks", "ratio")
     return XLSTMStackConfig(**{key: shape[key] for key in keys})
@@ -171,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "--epoch", action="store_true",
         help="also time one epoch of the default ETTh1 run through the training core (needs XLSTM_TS_DATA)",
     )
+    parser.add_argument("--bf16", action="store_true", help="also time the stack and a training step under bf16 autocast")
     parser.add_argument(
         "--default-allocator", action="store_true", help="skip keep_freed_memory() (which `xlstm-ts` applies)"
     )
@@ -209,6 +224,17 @@ def main(argv: list[str] | None = None) -> int:
             f" inference {row['inference_s_batch1'] * 1e3:6.1f} ms (1 window),"
             f" {row['inference_s_batch256'] * 1e3:6.1f} ms (256 windows)"
         )
+    if args.bf16:
+        stack_bf16 = interleaved_medians(
+            {name: under_bf16_autocast(stack_fwd_bwd_call(stack)) for name, stack in stacks.items()}, args.repeats)
+        train_bf16 = interleaved_medians(
+            {name: under_bf16_autocast(training_step_call(net.train())) for name, net in networks.items()}, args.steps)
+        results["bf16_autocast"] = {name: {"stack_fwd_bwd_s": stack_bf16[name],
+                                           "train_windows_per_s": 64 / train_bf16[name]} for name in names}
+        print("  under bf16 autocast (precision='bf16-mixed'):")
+        for name in names:
+            print(f"    {name:15s} stack {stack_bf16[name]:.3f} s (fp32 {stack_s[name]:.3f} s); default network "
+                  f"training {64 / train_bf16[name]:7.0f} windows/s (fp32 {rows[name]['train_windows_per_s']:.0f})")
     if official:
         ratio = {
             "stack_fwd_bwd": stack_s["official_xlstm"] / stack_s["xlstm_ts"],

@@ -110,3 +110,24 @@ def test_inputs_never_written() -> None:
     run(slstm_fused_torch, wx, r, b, state, leaves, cotangents)
     for a, ref in zip(leaves, before):
         assert torch.equal(a, ref)
+
+
+@pytest.mark.parametrize(("B", "T", "H", "Dh", "with_state"), [(2, 5, 2, 3, False), (3, 9, 1, 4, True)])
+def test_under_cpu_bf16_autocast_the_recurrence_runs_in_fp32(B: int, T: int, H: int, Dh: int, with_state: bool) -> None:
+    """precision="bf16-mixed": bf16 projections meet fp32 weights; the cell casts to fp32 and gives
+    exactly what the fp32 cell gives on the same (bf16-rounded) inputs, gradients included."""
+    wx, r, b, state, leaves, cotangents = make_case(B, T, H, Dh, torch.float32, with_state)
+    wx_bf16 = wx.detach().to(torch.bfloat16).requires_grad_()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h, final = slstm_fused_torch(wx_bf16, r, b, state)
+    assert h.dtype == torch.float32 and all(x.dtype == torch.float32 for x in final)
+    loss = sum((out * cot).sum() for out, cot in zip([h, *final], cotangents))
+    grads = torch.autograd.grad(loss, [wx_bf16, *leaves[1:]])
+    assert grads[0].dtype == torch.bfloat16
+    wx_rounded = wx_bf16.detach().float().requires_grad_()
+    outputs, expected = run(slstm_fused_torch, wx_rounded, r, b, state, [wx_rounded, *leaves[1:]], cotangents)
+    for got, want in zip([h, *final], outputs):
+        torch.testing.assert_close(got.detach(), want, rtol=0, atol=0)
+    torch.testing.assert_close(grads[0], expected[0].to(torch.bfloat16))
+    for got, want in zip(grads[1:], expected[1:]):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)

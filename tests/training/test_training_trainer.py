@@ -158,3 +158,19 @@ def test_estimator_refuses_more_than_one_device() -> None:
     for devices in (2, "auto", [0, 1]):
         with pytest.raises(ValueError, match="devices=.*one device"):
             XLSTMForecaster(horizon=4, devices=devices, verbose=0).fit(frame)
+
+
+def test_an_xlstm_network_trains_under_cpu_bf16_mixed_precision() -> None:
+    """precision="bf16-mixed" on a CPU: both block kinds run under autocast (the sLSTM cell in fp32)
+    and training lowers the validation loss; the network comes back in fp32."""
+    from xlstm_ts.models import XLSTMForecastConfig, XLSTMForecastNet
+
+    torch.manual_seed(0)
+    network = XLSTMForecastNet(XLSTMForecastConfig(lookback=LOOKBACK, horizon=HORIZON, patch_len=4, patch_stride=1,
+                                                   embedding_dim=8, num_heads=2, num_blocks=2, dropout=0.0), 1)
+    train, val = loaders(n_train=128)
+    start = validation_score(network, val, None)
+    outcome = train_network(network, train, val, config(max_epochs=3, learning_rate=0.01, precision="bf16-mixed"),
+                            progress="none")
+    assert outcome.best_val_loss is not None and outcome.best_val_loss < start
+    assert all(p.dtype == torch.float32 for p in outcome.network.parameters())

@@ -154,5 +154,13 @@ def slstm_fused_torch(
     if wx.shape[1] == 0:
         return slstm_empty_sequence(wx, r, b, initial_state)
     state = initial_state if initial_state is not None else slstm_zero_state(wx)
+    device = wx.device.type
+    if torch.is_autocast_enabled(device):
+        # under autocast (e.g. precision="bf16-mixed") the projections arrive in bf16 while R and b
+        # stay fp32; the recurrence and its stabilizer run in fp32, as the mixed-precision recipe
+        # keeps reductions and exponentials in fp32, and the result goes back to the autocast ops
+        with torch.autocast(device, enabled=False):
+            h, *final = SLSTMRecurrent.apply(wx.float(), r.float(), b.float(), *(x.float() for x in state))
+        return h, SLSTMState(*final)
     h, *final = SLSTMRecurrent.apply(wx, r, b, *state)
     return h, SLSTMState(*final)
