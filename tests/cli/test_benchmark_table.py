@@ -169,15 +169,17 @@ def test_reference_columns_come_from_their_folders(tmp_path: Path) -> None:
     _write_run(tmp_path / "naive", "ETTh1", 96, 0, 1.294, 0.713)  # the old layout: naive/ beside the runs
     _write_run(tmp_path / "naive", "ETTh1", 192, 0, 1.325, 0.733)
     _write_run(tmp_path / "theta", "ETTh1", 96, 0, 0.812, 0.561)  # Theta on 96 only
+    _write_run(tmp_path / "ets", "ETTh1", 192, 0, 0.905, 0.602)  # ETS on 192 only
     assert set(collect_results(tmp_path)) == {("ETTh1", 96), ("ETTh1", 192)}  # references are not ours
     references = collect_references(tmp_path)
-    assert list(references) == list(REFERENCE_MODELS) == ["naive", "theta"]
+    assert list(references) == list(REFERENCE_MODELS) == ["naive", "theta", "ets"]
     table = render_results(collect_results(tmp_path), PUBLISHED, references=references)
     header = next(line for line in table.splitlines() if line.startswith("| dataset |"))
-    assert "| seeds | naive | Theta | best honest (MSE) |" in header
+    assert "| seeds | naive | Theta | ETS | best honest (MSE) |" in header
     first, second = _cells(table, "ETTh1", 96), _cells(table, "ETTh1", 192)
     assert (first["naive"], first["Theta"]) == ("1.294 / 0.713", "0.812 / 0.561")
     assert (second["naive"], second["Theta"]) == ("1.325 / 0.733", "–")  # no Theta record for 192
+    assert (first["ETS"], second["ETS"]) == ("–", "0.905 / 0.602")
     assert "**" not in first["Theta"]  # references never count for "best"
     assert "Theta: the standard Theta method" in table
 
@@ -316,7 +318,7 @@ def test_a_narrow_loss_is_not_printed_as_zero(tmp_path: Path) -> None:
     assert row["ours vs best honest (MSE)"] == "+0.05% (loss)"
 
 
-@pytest.mark.parametrize("model", ["naive", "theta"])
+@pytest.mark.parametrize("model", ["naive", "theta", "ets"])
 def test_reference_records_from_other_data_settings_are_not_shown(tmp_path: Path, model: str) -> None:
     configs, records = tmp_path / "configs", tmp_path / "records"
     _config(configs, "ETTh1", 96)
@@ -360,10 +362,11 @@ def test_a_naive_record_in_the_old_layout_stays_current(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ([], ["naive", "theta"]),
-        (["--no-naive"], ["theta"]),
-        (["--no-theta"], ["naive"]),
-        (["--no-naive", "--no-theta"], []),
+        ([], ["naive", "theta", "ets"]),
+        (["--no-naive"], ["theta", "ets"]),
+        (["--no-theta"], ["naive", "ets"]),
+        (["--no-ets"], ["naive", "theta"]),
+        (["--no-naive", "--no-theta", "--no-ets"], []),
         (["--no-references"], []),
         (["--dry-run"], []),
         (["--allow-modified-data"], []),

@@ -34,6 +34,7 @@ TINY: dict[str, dict] = {
     "naive": {},
     "seasonal_naive": {"season_length": 5},
     "theta": {"season_length": 5},
+    "ets": {"season_length": 5},
     "dlinear": {"moving_avg": 7},
     "nlinear": {},
     "patchtst": {"d_model": 16, "n_heads": 4, "e_layers": 2, "d_ff": 32},
@@ -157,7 +158,7 @@ def test_seasonal_naive_hand_made_series() -> None:
     assert NaiveNet(NaiveConfig(lookback=6, horizon=2), 1)(x).flatten().tolist() == [3.0, 3.0]
 
 
-@pytest.mark.parametrize("name", ["naive", "seasonal_naive", "theta"])
+@pytest.mark.parametrize("name", ["naive", "seasonal_naive", "theta", "ets"])
 def test_untrainable_dummy_parameter_stays_zero(name: str) -> None:
     """A pipeline that does not check `trainable` still runs, and the forecast stays exact."""
     net = _net(name)
@@ -227,7 +228,7 @@ def test_nlinear_shift_equivariance(individual: bool) -> None:
 
 
 def test_registry_names() -> None:
-    assert set(MODELS) == {"xlstm", "naive", "seasonal_naive", "theta", "dlinear", "nlinear", "patchtst", "lstm"}
+    assert set(MODELS) == {"xlstm", "naive", "seasonal_naive", "theta", "ets", "dlinear", "nlinear", "patchtst", "lstm"}
     assert MODELS["xlstm"] == (XLSTMForecastConfig, XLSTMForecastNet)
     assert config_class("dlinear") is DLinearConfig
     assert config_class("lstm") is LSTMConfig

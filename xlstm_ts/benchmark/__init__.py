@@ -4,7 +4,7 @@ Each run is `xlstm-ts fit --config <configs>/<Dataset>_<horizon>.yaml --seed S` 
 `<output>/<Dataset>_<horizon>_seed<S>/` (weights, not committed) and recorded in
 `experiments/results/<Dataset>_<horizon>_seed<S>.json` (metrics + config, committed); a run whose
 record matches its current config is not run again (see :mod:`xlstm_ts.benchmark.records`).
-Untrained reference forecasts (REFERENCE_MODELS: naive, Theta) are run once per row and recorded in
+Untrained reference forecasts (REFERENCE_MODELS: naive, Theta, ETS) are run once per row and recorded in
 `experiments/results/<model>/<Dataset>_<horizon>.json`. `render_results` turns the current records
 into docs/results.md, beside the best honest published MSE and the PatchTST/DLinear numbers of
 experiments/published.yaml.

@@ -32,9 +32,9 @@ import yaml
 
 RECORDS_DIR = "experiments/results"
 """Default folder of the records (committed)."""
-REFERENCE_MODELS: tuple[str, ...] = ("naive", "theta")
+REFERENCE_MODELS: tuple[str, ...] = ("naive", "theta", "ets")
 """The untrained reference forecasts run on every row of the table, in column order; the records of
-each sit in the sub-folder named after it (`<records>/naive/`, `<records>/theta/`)."""
+each sit in the sub-folder named after it (`<records>/naive/`, `<records>/theta/`, `<records>/ets/`)."""
 REFERENCE_SUBDIR = "naive"
 """Sub-folder of the records with the naive forecast of every row (the first reference)."""
 RECORD_METRICS = (

@@ -28,7 +28,7 @@ from xlstm_ts.benchmark.records import (
 from xlstm_ts.benchmark.runner import TABLE_DATASETS, BenchmarkCell, _cell_values, _reference_values, table_plan
 
 
-REFERENCE_LABELS: dict[str, str] = {"naive": "naive", "theta": "Theta"}
+REFERENCE_LABELS: dict[str, str] = {"naive": "naive", "theta": "Theta", "ets": "ETS"}
 """Column header of each reference forecast of REFERENCE_MODELS."""
 
 
@@ -179,6 +179,13 @@ def _intro_lines(names: list[str], references: Iterable[str]) -> list[str]:
             "simple exponential smoothing with half the linear trend as drift, on the seasonally adjusted",
             "series, season from the dataset), fitted per channel on each lookback window, no training,",
             "evaluated by this pipeline on the same test windows. Not counted for \"best\".",
+        ]
+    if "ets" in references:
+        lines += [
+            "ETS: damped-trend exponential smoothing, ETS(A,Ad,N), on the seasonally adjusted series (the",
+            "M4 \"Damped\" benchmark; Theta's seasonal adjustment, parameters by least one-step squared error",
+            "over a grid; `xlstm_ts.models.ets`), fitted per channel on each lookback window like Theta.",
+            "Not counted for \"best\".",
         ]
     lines += ["A reference column shows \"–\" where its forecast has no record yet.", ""]
     return lines

@@ -29,11 +29,13 @@ def add_benchmark_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--results-md", default="docs/results.md", help="the generated table")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
     bench.add_argument("--no-references", action="store_true",
-                       help="skip the reference forecasts (naive and Theta columns); they need no training")
+                       help="skip the reference forecasts (naive, Theta and ETS columns); they need no training")
     bench.add_argument("--no-naive", action="store_true",
                        help="skip the naive (repeat the last value) reference forecast")
     bench.add_argument("--no-theta", action="store_true",
                        help="skip the Theta reference forecast (the standard Theta method per lookback window)")
+    bench.add_argument("--no-ets", action="store_true",
+                       help="skip the ETS reference forecast (damped-trend exponential smoothing per lookback window)")
     bench.add_argument("--redo-recovered", action="store_true",
                        help="run again the cells whose record was recovered (metrics only, no run files)")
     bench.add_argument("--dry-run", action="store_true",
@@ -95,7 +97,7 @@ def _reference_models(args: argparse.Namespace) -> list[str]:
     """The reference forecasts to run before the cells: REFERENCE_MODELS less those skipped."""
     if args.dry_run or args.no_references:
         return []
-    skipped = {"naive": args.no_naive, "theta": args.no_theta}
+    skipped = {"naive": args.no_naive, "theta": args.no_theta, "ets": args.no_ets}
     models = [model for model in REFERENCE_MODELS if not skipped.get(model, False)]
     if models and args.allow_modified_data:
         # A reference runs the YAML's data settings without overrides: it would refuse the modified

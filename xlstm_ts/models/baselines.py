@@ -7,6 +7,7 @@ selects the returned channels (e.g. the target channel for "MS" forecasting).
 * :class:`NaiveNet`: repeats the last observed value.
 * :class:`SeasonalNaiveNet`: repeats the last observed season.
 * :class:`ThetaNet`: the standard Theta method on each window (a statistical baseline).
+* :class:`ETSNet`: damped-trend exponential smoothing on each window (a statistical baseline).
 * :class:`DLinearNet`: moving-average decomposition, one linear map for the trend and one for the
   remainder (Zeng et al., 2023, "Are Transformers Effective for Time Series Forecasting?").
 * :class:`NLinearNet`: subtract the last value, one linear map, add the last value back (same paper).
@@ -18,9 +19,10 @@ All of them are channel-independent: channel c of the forecast depends on channe
 only. So a network computes (and holds per-channel parameters for) the selected output channels
 only; the other input channels are checked for shape and otherwise ignored.
 
-Untrainable baselines: :class:`NaiveNet`, :class:`SeasonalNaiveNet` and :class:`ThetaNet` set the class attribute
-``trainable = False`` (every other network here has ``trainable = True``; use
-:func:`xlstm_ts.models.registry.is_trainable`, which also covers networks without the attribute).
+Untrainable baselines: :class:`NaiveNet`, :class:`SeasonalNaiveNet`, :class:`ThetaNet` and
+:class:`ETSNet` set the class attribute ``trainable = False`` (every other network here has
+``trainable = True``; use :func:`xlstm_ts.models.registry.is_trainable`, which also covers networks
+without the attribute).
 A pipeline should skip optimization for them. So that a pipeline that does not check still runs,
 they also hold one zero-initialized dummy parameter, added to the output multiplied by zero: the
 optimizer's parameter list is not empty, ``loss.backward()`` works, and the dummy's gradient is
@@ -36,6 +38,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import torch
 from torch import nn
 
+from xlstm_ts.models.ets import ets_forecast_batch
 from xlstm_ts.models.layers import MovingAverageDecomposition, RevIN, patchify
 from xlstm_ts.models.theta import theta_forecast_batch
 
@@ -125,6 +128,19 @@ class ThetaConfig(BaselineConfig):
     season_length: int = 24
     """Season length m in time steps; the window is seasonally adjusted only when it holds two
     seasons and the season passes the method's 90 % autocorrelation test."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_int(self, "season_length")
+
+
+@dataclass(frozen=True)
+class ETSConfig(BaselineConfig):
+    """Settings of :class:`ETSNet`."""
+
+    season_length: int = 24
+    """Season length m in time steps; the window is seasonally adjusted only when it holds two
+    seasons and the season passes the 90 % autocorrelation test (as for Theta)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -382,6 +398,28 @@ class ThetaNet(_UntrainableNet):
         batch, length, channels = x.shape
         rows = x.detach().transpose(1, 2).reshape(batch * channels, length).cpu().double().numpy()
         forecast = theta_forecast_batch(rows, self.config.horizon, self.config.season_length)  # (B*C, H)
+        y = torch.from_numpy(forecast).to(device=x.device, dtype=x.dtype)
+        return self._attach_dummy(y.reshape(batch, channels, -1).transpose(1, 2))
+
+
+class ETSNet(_UntrainableNet):
+    """Damped-trend exponential smoothing, ETS(A,Ad,N), on each channel's seasonally adjusted
+    lookback window (the M4 competition's "Damped" benchmark; :mod:`xlstm_ts.models.ets`): level,
+    damped trend and smoothing weights chosen per window by the least one-step squared error over
+    a grid. Fitted per window in float64 numpy (no gradient flows through it).
+
+    No trainable weights (``trainable = False``; one zero dummy parameter, see the module docstring).
+    """
+
+    def __init__(self, config: ETSConfig, n_channels: int, output_channels: list[int] | None = None) -> None:
+        super().__init__(config, n_channels, output_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, L, C_in) -> forecast (B, H, C_out)."""
+        x = self._select_input(x)
+        batch, length, channels = x.shape
+        rows = x.detach().transpose(1, 2).reshape(batch * channels, length).cpu().double().numpy()
+        forecast = ets_forecast_batch(rows, self.config.horizon, self.config.season_length)  # (B*C, H)
         y = torch.from_numpy(forecast).to(device=x.device, dtype=x.dtype)
         return self._attach_dummy(y.reshape(batch, channels, -1).transpose(1, 2))
 

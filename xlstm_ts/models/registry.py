@@ -12,6 +12,8 @@ from torch import nn
 from xlstm_ts.models.baselines import (
     DLinearConfig,
     DLinearNet,
+    ETSConfig,
+    ETSNet,
     LSTMConfig,
     LSTMNet,
     NaiveConfig,
@@ -34,6 +36,7 @@ MODELS: dict[str, tuple[type[Any], type[nn.Module]]] = {
     "naive": (NaiveConfig, NaiveNet),
     "seasonal_naive": (SeasonalNaiveConfig, SeasonalNaiveNet),
     "theta": (ThetaConfig, ThetaNet),
+    "ets": (ETSConfig, ETSNet),
     "dlinear": (DLinearConfig, DLinearNet),
     "nlinear": (NLinearConfig, NLinearNet),
     "patchtst": (PatchTSTConfig, PatchTSTNet),

@@ -73,7 +73,7 @@ class RunConfig:
 
     def network_config(self) -> Any:
         """The validated config dataclass of the network (lookback/horizon from data; the season of
-        a seasonal naive or Theta forecast from the dataset unless ``network.season_length`` is set).
+        a seasonal naive, Theta or ETS forecast from the dataset unless ``network.season_length`` is set).
 
         Raises:
             ValueError: the dataset's season does not fit in the lookback of a seasonal naive run.
@@ -90,7 +90,7 @@ class RunConfig:
                     f"network.season_length"
                 )
             values["season_length"] = season
-        if self.model == "theta" and "season_length" not in self.network:
+        if self.model in ("theta", "ets") and "season_length" not in self.network:
             values["season_length"] = dataset_season(self.data.dataset)
         return config_class(self.model).from_dict(values)
 

@@ -139,7 +139,7 @@ def lstm_space(trial: optuna.Trial, context: SpaceContext = DEFAULT_CONTEXT) -> 
 
 
 def empty_space(trial: optuna.Trial, context: SpaceContext = DEFAULT_CONTEXT) -> dict[str, dict[str, Any]]:
-    """No parameters (naive, seasonal_naive, theta)."""
+    """No parameters (naive, seasonal_naive, theta, ets)."""
     return {"data": {}, "network": {}, "train": {}}
 
 
@@ -148,6 +148,7 @@ SPACES: dict[str, SearchSpace] = {
     "naive": empty_space,
     "seasonal_naive": empty_space,
     "theta": empty_space,
+    "ets": empty_space,
     "dlinear": dlinear_space,
     "nlinear": nlinear_space,
     "patchtst": patchtst_space,
