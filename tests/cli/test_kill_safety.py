@@ -95,7 +95,7 @@ def test_benchmark_killed_after_its_first_record_resumes_without_losing_or_redoi
         process = subprocess.Popen(argv, cwd=tmp_path, env=_ENV, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
-        while not list(records.glob("*.json")):  # the first cell's record (naive/, theta/: the references)
+        while not list(records.glob("*.json")):  # the first cell's record (naive/, theta/, ets/: the references)
             assert process.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
             assert time.monotonic() < deadline, (tmp_path / "killed.log").read_text()[-3000:]
             time.sleep(0.02)
@@ -115,7 +115,7 @@ def test_benchmark_killed_after_its_first_record_resumes_without_losing_or_redoi
     assert restarted.returncode == 0, restarted.stdout[-3000:] + restarted.stderr[-3000:]
 
     after = _snapshot(records)
-    references = ["naive/ETTh1_96.json", "theta/ETTh1_96.json"]
+    references = ["naive/ETTh1_96.json", "theta/ETTh1_96.json", "ets/ETTh1_96.json"]
     assert sorted(after) == sorted([f"{name}.json" for name in cells] + references)  # one each, no leftovers
     for name, stamp in before.items():
         assert after[name] == stamp, f"{name} was rewritten by the restart"
