@@ -8,7 +8,11 @@ defaults chose; the fit seconds; and, where the validation hold-out allows, the 
 points inside the 80 % conformal interval (series never calibrated on: each model calibrates on
 its own training series' validation windows only). Geometric means close the table.
 
-    OMP_NUM_THREADS=1 XLSTM_TS_DATA=../shared/datasets python experiments/forecaster_panel.py [--no-refit] [--out FILE]
+    OMP_NUM_THREADS=1 XLSTM_TS_DATA=../shared/datasets python experiments/forecaster_panel.py [--no-refit] [--panel dev] [--out FILE]
+
+``--panel dev``: the development panel (``panel_series.DEV_PANEL``, other series at two origins
+each; written to ``*_dev.json``), on which the selection rules are developed before one run on
+the reported panel.
 
 Writes experiments/results/forecaster_panel.json (``forecaster_panel_no_refit.json`` with
 ``--no-refit``: the estimator's ``refit=False``) and prints a markdown table. The AutoETS and
@@ -30,7 +34,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # the panel, shared with forecaster_panel_peers.py (DATA and load re-exported for callers of this module)
-from experiments.panel_series import DATA, PANEL, PanelSeries, holdout, load  # noqa: E402,F401
+from experiments.panel_series import DATA, DEV_PANEL, PANEL, PanelSeries, holdout, load  # noqa: E402,F401
 from xlstm_ts import metrics  # noqa: E402
 from xlstm_ts.forecaster import XLSTMForecaster  # noqa: E402
 from xlstm_ts.models.theta import theta_forecast  # noqa: E402
@@ -97,10 +101,14 @@ def main() -> int:
     args = sys.argv[1:]
     refit = "--no-refit" not in args
     out = OUT if refit else OUT.with_name("forecaster_panel_no_refit.json")
+    panel = PANEL
+    if "--panel" in args and args[args.index("--panel") + 1] == "dev":  # the development panel
+        panel = DEV_PANEL
+        out = out.with_name(out.stem + "_dev.json")
     if "--out" in args:
         out = Path(args[args.index("--out") + 1])
     rows = []
-    for spec in PANEL:
+    for spec in panel:
         print(f"{spec.name} ...", flush=True)
         rows.append(run(spec, refit))
         print(f"  {rows[-1]}", flush=True)

@@ -1,6 +1,11 @@
 """The real-series panel of ``experiments/forecaster_panel.py``: its series, their loading and cutting, the
 held-out last horizon and the MASE scale (the in-sample seasonal-naive MAE).
 
+:data:`PANEL` is the reported panel (a test set: no choice of the estimator is tuned on it).
+:data:`DEV_PANEL` holds other columns and steps of the same files, each at two forecast origins
+(the last horizon, and the horizon before it with the data after it dropped): the estimator's
+model-selection rules are developed on it, and only then measured once on :data:`PANEL`.
+
 Only numpy and pandas: ``experiments/forecaster_panel_peers.py`` imports it in an environment without xlstm_ts.
 """
 
@@ -25,6 +30,7 @@ class PanelSeries:
     rows: int  # kept rows (the last ones)
     horizon: int
     season: int
+    offset: int = 0  # rows dropped from the end before cutting (an earlier forecast origin)
 
 
 PANEL = (
@@ -39,6 +45,26 @@ PANEL = (
     PanelSeries("ETTh2-HULL weekly", "ETTh2.csv", "HULL", "W", 104, 8, 52),
 )
 
+_DEV = (
+    PanelSeries("ETTm2-OT hourly", "ETTm2.csv", "OT", "h", 3000, 24, 24),
+    PanelSeries("ETTh1-HUFL daily", "ETTh1.csv", "HUFL", "D", 725, 14, 7),
+    PanelSeries("ETTh2-MUFL hourly", "ETTh2.csv", "MUFL", None, 2000, 24, 24),
+    PanelSeries("Weather-rh 2-hourly", "weather.csv", "rh (%)", "2h", 3000, 12, 12),
+    PanelSeries("Weather-p daily", "weather.csv", "p (mbar)", "D", 366, 14, 7),
+    PanelSeries("Exchange-5 weekly", "exchange_rate.csv", "5", "W", 1000, 8, 52),
+    PanelSeries("Exchange-1 monthly", "exchange_rate.csv", "1", "MS", 170, 12, 12),
+    PanelSeries("ILI age 0-4 weekly", "national_illness.csv", "AGE 0-4", None, 966, 13, 52),
+    PanelSeries("ILI providers monthly", "national_illness.csv", "NUM. OF PROVIDERS", "MS", 160, 12, 12),
+    PanelSeries("ETTm1-OT 2-hourly", "ETTm1.csv", "OT", "2h", 3000, 12, 12),
+)
+DEV_PANEL = tuple(
+    PanelSeries(f"{spec.name} @-{k * spec.horizon}", spec.file, spec.column, spec.rule, spec.rows, spec.horizon,
+                spec.season, k * spec.horizon)
+    for spec in _DEV
+    for k in (0, 1)
+)
+"""The development panel: :data:`_DEV` at two origins each."""
+
 
 def load(spec: PanelSeries) -> pd.DataFrame:
     frame = pd.read_csv(DATA / spec.file)
@@ -46,6 +72,8 @@ def load(spec: PanelSeries) -> pd.DataFrame:
     series = frame.set_index("date")[spec.column].astype(float)
     if spec.rule is not None:
         series = series.resample(spec.rule).mean().dropna()
+    if spec.offset:
+        series = series.iloc[: -spec.offset]
     series = series.iloc[-spec.rows :]
     return pd.DataFrame({"ds": series.index, "y": series.to_numpy()})
 

@@ -91,8 +91,9 @@ class XLSTMSktimeForecaster(BaseForecaster):
     model_kwargs : dict or None, default=None
         Any other field of ``XLSTMForecastConfig``.
     model : {"auto", "xlstm"}, default="auto"
-        "auto" falls back to (seasonal) naive forecasts when the network does not beat them on
-        validation; "xlstm" always uses the network.
+        "auto" forecasts with the best on validation of the network, seasonal naive, naive, Theta,
+        damped-trend ETS and their equal-weight means (the network only where it beats the simple
+        forecasts; see ``XLSTMForecaster``); "xlstm" always uses the network.
     max_epochs, batch_size, learning_rate, weight_decay : int, int, float, float
         Training budget (defaults 10, 32, 2e-3, 0.05).
     loss : {"mse", "mae"}, default="mae"

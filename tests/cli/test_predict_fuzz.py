@@ -182,8 +182,14 @@ def csv_cases(draw: Any) -> CsvCase:
                 put(len(frame) - 1, column, 1.0)
             case.must_fail = True
         elif p == "gap_window" and len(window) > 2:
-            frame = frame.drop(index=frame.index[window[len(window) // 2]]).reset_index(drop=True)
-            case.must_fail = True
+            # a row whose timestamp an earlier "dup_date"/"dup_row" copied would take that duplicate
+            # with it (the two pathologies cancelling): drop the middle-most row of a unique timestamp
+            stamps = frame[date_col].astype(str)
+            inner = sorted(window[1:-1], key=lambda r: abs(r - window[len(window) // 2]))
+            unique = [r for r in inner if int((stamps == stamps.iloc[r]).sum()) == 1]
+            if unique:
+                frame = frame.drop(index=frame.index[unique[0]]).reset_index(drop=True)
+                case.must_fail = True
         elif p == "gap_before" and len(before) > 2:
             frame = frame.drop(index=frame.index[before[1]]).reset_index(drop=True)
             case.must_fail |= len(frame) < LOOKBACK

@@ -1,4 +1,5 @@
-"""model="auto": the network forecasts only where it beats the simple forecasts on held-out windows."""
+"""model="auto": the network, a simple forecast or a mean of several, chosen on held-out windows;
+the network forecasts only where it beats the simple forecasts and their means."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pandas as pd
 import pytest
 
 from xlstm_ts.forecaster import XLSTMForecaster
-from xlstm_ts.forecasting.selection import baseline_forecast, choose
+from xlstm_ts.forecasting.selection import MEMBERS, baseline_forecast, candidates, choose, label
 
 SMALL = {"horizon": 6, "lookback": 24, "embedding_dim": 8, "num_blocks": 1, "num_heads": 2, "patch_len": 8,
          "patch_stride": 4, "max_epochs": 1, "batch_size": 64, "verbose": 0, "random_state": 0}
@@ -51,8 +52,48 @@ def test_the_choice_is_never_worse_than_seasonal_naive_on_validation() -> None:
                           "a": np.cumsum(rng.standard_normal(n)) + np.sin(2 * np.pi * t / 24)})
     model = XLSTMForecaster(**SMALL).fit(frame)
     errors = model.fit_info_["model_selection"]["validation_mae"]
-    assert set(errors) == {"xlstm", "naive", "seasonal_naive", "theta", "ensemble"}
-    assert errors[model.fit_info_["model"]] <= min(errors["seasonal_naive"], errors["naive"], errors["theta"])
+    assert set(errors) == {label(c) for c in candidates(MEMBERS)} and len(errors) == 31
+    assert errors[model.fit_info_["model_selection"]["chosen"]] == min(errors.values())
+    assert min(errors.values()) <= errors["seasonal_naive"]
+
+
+def _members_of(model: XLSTMForecaster) -> tuple[str, ...]:
+    return model.state_.members()
+
+
+@pytest.mark.parametrize("chosen", [("naive", "theta"), ("seasonal_naive", "ets", "xlstm"), ("xlstm", "naive")])
+def test_a_mean_forecasts_the_mean_of_its_members_and_survives_save_and_load(chosen, tmp_path) -> None:
+    frame = trend_cycle(300)
+    model = XLSTMForecaster(**SMALL, refit=False).fit(frame)
+    state = model.state_
+    singles = {}
+    for name in MEMBERS:
+        state.chosen_model, state.ensemble_members = name, None
+        singles[name] = model.predict()["a"].to_numpy()
+    state.chosen_model, state.ensemble_members = "ensemble", tuple(chosen)
+    got = model.predict()["a"].to_numpy()
+    np.testing.assert_allclose(got, np.mean([singles[name] for name in chosen], axis=0), rtol=1e-6)
+    model.save(tmp_path / "m")
+    loaded = XLSTMForecaster.load(tmp_path / "m")
+    assert _members_of(loaded) == tuple(chosen)
+    np.testing.assert_allclose(loaded.predict()["a"].to_numpy(), got, rtol=1e-6)
+
+
+def test_a_file_with_the_old_single_partner_ensemble_loads_as_the_network_plus_partner(tmp_path) -> None:
+    import json
+
+    model = XLSTMForecaster(**SMALL, refit=False).fit(trend_cycle(300))
+    model.state_.chosen_model, model.state_.ensemble_members = "ensemble", ("xlstm", "theta")
+    model.save(tmp_path / "m")
+    meta = tmp_path / "m" / "forecaster.json"
+    description = json.loads(meta.read_text())
+    fitted = description["fitted"]
+    del fitted["ensemble_members"]
+    fitted["ensemble_partner"] = "theta"
+    meta.write_text(json.dumps(description))
+    loaded = XLSTMForecaster.load(tmp_path / "m")
+    assert _members_of(loaded) == ("xlstm", "theta")
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
 
 
 def test_quantile_models_keep_the_network() -> None:
@@ -61,14 +102,29 @@ def test_quantile_models_keep_the_network() -> None:
     assert "quantiles" in model.fit_info_["model_selection"]["reason"]
 
 
+def _residuals(**errors: float) -> dict[str, np.ndarray]:
+    """Validation errors (N=4, H=2) of constant sign per member: a member's MAE is its value."""
+    return {name: np.full((4, 2), value) for name, value in errors.items()}
+
+
 @pytest.mark.parametrize(("errors", "chosen"), [
-    ({"xlstm": 1.0, "ensemble": 0.9, "seasonal_naive": 0.95, "naive": 2.0}, "ensemble"),
-    ({"xlstm": 0.5, "ensemble": 0.9, "seasonal_naive": 0.95, "naive": 2.0}, "xlstm"),
-    ({"xlstm": 1.0, "ensemble": 1.0, "seasonal_naive": 1.0, "naive": 2.0}, "seasonal_naive"),  # ties: simple
-    ({"xlstm": 1.0, "naive": 0.7}, "naive"),
+    # signed errors that cancel in a mean: the mean of naive (+1) and theta (-1) is exact
+    ({"seasonal_naive": 2.0, "naive": 1.0, "theta": -1.0, "xlstm": 3.0}, ("naive", "theta")),
+    ({"seasonal_naive": 0.95, "naive": 2.0, "xlstm": -1.0}, ("seasonal_naive", "xlstm")),
+    ({"seasonal_naive": 0.95, "naive": 2.0, "xlstm": 0.5}, ("xlstm",)),
+    ({"seasonal_naive": 1.0, "naive": 1.0, "xlstm": 1.0}, ("seasonal_naive",)),  # ties: the simplest
+    ({"naive": 0.7, "xlstm": 1.0}, ("naive",)),
 ])
-def test_choose(errors: dict[str, float], chosen: str) -> None:
-    assert choose(errors)[0] == chosen
+def test_choose(errors: dict[str, float], chosen: tuple[str, ...]) -> None:
+    members, scores, _ = choose(_residuals(**errors))
+    assert members == chosen
+    assert scores[label(members)] == min(scores.values())
+
+
+def test_candidates_are_ordered_simplest_first() -> None:
+    order = candidates(["xlstm", "naive", "seasonal_naive"])
+    assert order == [("seasonal_naive",), ("naive",), ("seasonal_naive", "naive"), ("xlstm",),
+                     ("seasonal_naive", "xlstm"), ("naive", "xlstm"), ("seasonal_naive", "naive", "xlstm")]
 
 
 def test_baseline_forecasts() -> None:
@@ -78,11 +134,14 @@ def test_baseline_forecasts() -> None:
     np.testing.assert_array_equal(baseline_forecast("seasonal_naive", history, 2, 20), [9, 9])  # season too long
     # theta on a line: the last level plus half the slope per step (the theta=0 line halves the trend)
     np.testing.assert_allclose(baseline_forecast("theta", history, 3, 1), [9.495, 9.995, 10.495], atol=0.01)
+    # ets on a line: the damped trend keeps most of the slope (phi <= 0.98, so a little less than 10, 11, 12)
+    line = baseline_forecast("ets", history, 3, 1)
+    assert 9.9 < line[0] < 10.0 and np.all(np.diff(line) > 0.9) and np.all(np.diff(line) < 1.0)
 
 
 def test_unknown_model() -> None:
     with pytest.raises(ValueError, match="model must be one of"):
-        XLSTMForecaster(**SMALL, model="ets").fit(exact_cycle())
+        XLSTMForecaster(**SMALL, model="arima").fit(exact_cycle())
 
 
 def trend_cycle(n: int, seed: int = 5) -> pd.DataFrame:
@@ -100,7 +159,7 @@ def test_the_simple_forecasts_read_the_longer_kept_history(n: int, tmp_path) -> 
     state = model.state_
     assert state.history_steps == n > state.lookback  # the whole series (shorter than SIMPLE_HISTORY)
     np.testing.assert_array_equal(state.simple_history(0), frame["a"].to_numpy())
-    for name in ("theta", "naive", "seasonal_naive"):
+    for name in ("theta", "ets", "naive", "seasonal_naive"):
         state.chosen_model = name
         expected = baseline_forecast(name, frame["a"].to_numpy(), 6, 24)
         np.testing.assert_allclose(model.predict()["a"], expected, rtol=1e-12)

@@ -35,6 +35,9 @@ from xlstm_ts.forecasting.selection import (
     choose,
     history_steps,
     kept_history,
+    label,
+    mean_residuals,
+    uses_network,
 )
 from xlstm_ts.forecasting.state import FittedState, requested_levels, trained_levels
 from xlstm_ts.models.forecast_network import ForecastNetwork
@@ -147,9 +150,10 @@ class XLSTMForecaster(BaseEstimator):
         True, "embedding_dropout": 0.1, "backend": "torch"}``); ``lookback``/``horizon`` and the
         keywords above are refused.
     model : {"auto", "xlstm"}, default="auto"
-        "auto": after training, the network forecasts only if it beats the seasonal naive and the
-        naive forecast on the held-out validation windows (mean absolute error in each series'
-        scaled units); otherwise the better simple forecast is used, so the default is never worse
+        "auto": after training, the network (or its mean with the best simple forecast) forecasts
+        only if it beats every simple forecast -- seasonal naive, naive, Theta and damped-trend ETS --
+        on the held-out validation windows (mean absolute error in each series'
+        scaled units); otherwise the best simple forecast is used, so the default is never worse
         than seasonal naive on that backtest. ``fit_info_["model"]`` and
         ``fit_info_["model_selection"]`` say what was chosen and why. "xlstm" always uses the network.
         Quantile models always use the network.
@@ -442,7 +446,7 @@ class XLSTMForecaster(BaseEstimator):
             n_features_in=len(layout.columns),
             interval_widths=calibrate(scores, intervals) if intervals and scores is not None else None,
             chosen_model=chosen,
-            ensemble_partner=info.get("ensemble_partner", "seasonal_naive"),
+            ensemble_members=tuple(info["ensemble_members"]) if chosen == "ensemble" else None,
             history_target=kept_history(series, history),
         )
         if self.streaming:  # the network's recurrent state per kept series, advanced by update()
@@ -548,8 +552,9 @@ class XLSTMForecaster(BaseEstimator):
         if data.val is None:
             info["refit"] = {"done": False, "reason": "no validation hold-out: the network already trained on every window"}
             return outcome.network
-        if chosen not in ("xlstm", "ensemble"):
-            info["refit"] = {"done": False, "reason": f"the chosen model is {chosen}: the network does not forecast"}
+        if not uses_network(chosen, info.get("ensemble_members")):
+            shown = label(info["ensemble_members"]) if chosen == "ensemble" else chosen
+            info["refit"] = {"done": False, "reason": f"the chosen model is {shown}: the network does not forecast"}
             return outcome.network
         ridge = covariate_start is not None and covariate_start.get("start") == "ridge"
         if outcome.best_epoch < 0 and not ridge:
@@ -600,48 +605,45 @@ class XLSTMForecaster(BaseEstimator):
         args = (series, data.validation_steps, data.scalers, self.horizon, season, history)
         residuals["naive"] = baseline_residuals("naive", *args)
         residuals["theta"] = baseline_residuals("theta", *args)
+        residuals["ets"] = baseline_residuals("ets", *args)
         if 1 < season <= history:
             residuals["seasonal_naive"] = baseline_residuals("seasonal_naive", *args)
-        simple_errors = {name: float(np.abs(values).mean()) for name, values in residuals.items() if name != "xlstm"}
-        partner = min(simple_errors, key=lambda name: simple_errors[name])
-        residuals["ensemble"] = 0.5 * (residuals["xlstm"] + residuals[partner])
-        errors = {name: float(np.abs(values).mean()) for name, values in residuals.items()}
-        chosen, reason = choose(errors)
-        info["ensemble_partner"] = partner
+        members, errors, reason = choose(residuals)
+        chosen = members[0] if len(members) == 1 else "ensemble"
         if chosen == "ensemble":
-            reason += f" (the ensemble: the mean of the network and {partner}, the best simple forecast)"
+            info["ensemble_members"] = list(members)
         if "seasonal_naive" not in residuals:
             reason += f" (seasonal naive left out: season {season} {'is 1' if season <= 1 else f'> history {history}'})"
         info["model"] = chosen
         info["model_selection"] = {
-            "reason": reason, "validation_mae": errors, "windows": int(residuals["xlstm"].shape[0])
+            "reason": reason, "chosen": label(members), "validation_mae": errors,
+            "windows": int(residuals["xlstm"].shape[0]),
         }
-        return chosen, residuals[chosen]
+        return chosen, mean_residuals(residuals, members)
 
     def _forecast(
         self, contexts: Sequence[Context], h: int, from_stream: bool = False
     ) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Per context, the point forecast (h,) and the quantiles (h, Q) or None, by the chosen model."""
         state = self.state_
-        if state.chosen_model in ("xlstm", "ensemble"):
+        members = state.members()
+        results: list[tuple[np.ndarray, np.ndarray | None]] | None = None
+        if "xlstm" in members:
             if from_stream and getattr(state, "stream", None) is not None:  # streaming=True, the kept contexts
                 from xlstm_ts.forecasting.streaming import stream_forecast
 
                 results = stream_forecast(state, contexts, h)
             else:
                 results = forecast(state.network, contexts, h, state.median_index)
-            if state.chosen_model == "xlstm":
+            if members == ("xlstm",):
                 return results
-            return [
-                (0.5 * (point + baseline_forecast(state.ensemble_partner, c.simple_input[-state.history_steps :], h,
-                                                  state.season_length)), None)
-                for (point, _), c in zip(results, contexts, strict=True)
-            ]
-        return [
-            (baseline_forecast(state.chosen_model, c.simple_input[-state.history_steps :], h, state.season_length),
-             None)
-            for c in contexts
-        ]
+        out = []
+        for k, c in enumerate(contexts):
+            history = c.simple_input[-state.history_steps :]
+            points = [results[k][0] if name == "xlstm" else baseline_forecast(name, history, h, state.season_length)
+                      for name in members]
+            out.append((np.mean(points, axis=0), None))
+        return out
 
     def _adopt(self, state: FittedState) -> XLSTMForecaster:
         """Become the fitted model ``state`` (after ``fit`` and ``load``)."""
@@ -739,7 +741,7 @@ class XLSTMForecaster(BaseEstimator):
         contexts = self._contexts(series, layout, h, future)
         if df is None:  # the kept series: the simple forecasts read their longer kept history
             contexts = [dataclasses.replace(c, history=self.state_.simple_history(k)) for k, c in enumerate(contexts)]
-        if h > self.horizon and self.state_.chosen_model in ("xlstm", "ensemble"):
+        if h > self.horizon and "xlstm" in self.state_.members():
             warnings.warn(
                 f"h={h} is longer than the trained horizon={self.horizon}: forecasting recursively in "
                 f"{blocks_needed(h, self.horizon)} blocks, each fed the previous blocks' point forecasts as "

@@ -35,7 +35,7 @@ import torch
 
 from xlstm_ts.data.scaling import StandardScaler
 from xlstm_ts.forecasting.frames import FrameLayout
-from xlstm_ts.forecasting.selection import BASELINES, CHOICES
+from xlstm_ts.forecasting.selection import BASELINES, CHOICES, MEMBERS, uses_network
 from xlstm_ts.forecasting.state import FittedState, requested_levels
 from xlstm_ts.forecasting.streaming import STREAMING_MODEL, StreamingFittedState, stream_from_tensors, stream_tensors
 from xlstm_ts.io import ModelFileError, load_network, save_network
@@ -48,6 +48,23 @@ the last variate token); version-1 models load only without covariates (the same
 META_FILE = "forecaster.json"
 TENSOR_FILE = "forecaster.safetensors"
 
+
+
+def _ensemble_members(fitted: dict[str, Any], chosen: str) -> tuple[str, ...] | None:
+    """The members of a saved "ensemble" (None for other choices). Files written before the means
+    of several members name one ``ensemble_partner`` averaged with the network (seasonal naive in
+    files before Theta)."""
+    if chosen != "ensemble":
+        return None
+    members = fitted.get("ensemble_members")
+    if members is None:
+        partner = fitted.get("ensemble_partner", "seasonal_naive")
+        if partner not in BASELINES:
+            raise ValueError(f"ensemble_partner must be one of {BASELINES}; got {partner!r}")
+        return ("xlstm", partner)
+    if not isinstance(members, list) or len(members) < 2 or any(m not in MEMBERS for m in members) or len(set(members)) < len(members):
+        raise ValueError(f"ensemble_members must list two or more distinct members of {MEMBERS}; got {members!r}")
+    return tuple(members)
 
 def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path) -> Path:
     """Write the fitted ``state`` and the estimator's ``params`` (``get_params()``, JSON-able) to
@@ -109,7 +126,7 @@ def save_forecaster(state: FittedState, params: dict[str, Any], path: str | Path
             "fit_info": _plain(state.fit_info),
             "interval_widths": _widths_to_json(state.interval_widths),
             "chosen_model": state.chosen_model,
-            "ensemble_partner": state.ensemble_partner,
+            "ensemble_members": list(state.ensemble_members) if state.ensemble_members else None,
             **({"streaming": {"stream": state.stream is not None}} if streaming else {}),
         },
     }
@@ -177,9 +194,7 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         chosen = fitted.get("chosen_model", "xlstm")
         if chosen not in CHOICES:
             raise ValueError(f"chosen_model must be one of {CHOICES}; got {chosen!r}")
-        partner = fitted.get("ensemble_partner", "seasonal_naive")  # files before theta: always seasonal naive
-        if partner not in BASELINES:
-            raise ValueError(f"ensemble_partner must be one of {BASELINES}; got {partner!r}")
+        members = _ensemble_members(fitted, chosen)
         ids = [entry["id"] for entry in series_entries]
         scalers = [StandardScaler.from_state_dict(entry["scaler"]) for entry in series_entries]
         last_times = [_time_from_json(entry["last_time"], layout) for entry in series_entries]
@@ -255,7 +270,7 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         except ValueError as err:
             raise ModelFileError(f"{tensor_path}: {err}") from err
         if (extra["stream"] is not None) != bool(fitted["streaming"].get("stream")) or (
-            extra["stream"] is not None and chosen not in ("xlstm", "ensemble")
+            extra["stream"] is not None and not uses_network(chosen, members)
         ):
             raise ModelFileError(f"{tensor_path}: the network's stream does not match {meta_path}")
     state = (StreamingFittedState if streaming else FittedState)(
@@ -276,7 +291,7 @@ def load_forecaster(path: str | Path) -> tuple[dict[str, Any], FittedState, Path
         n_features_in=n_features,
         interval_widths=widths,
         chosen_model=chosen,
-        ensemble_partner=partner,
+        ensemble_members=members,
         history_target=None if history is None else history.double().numpy(),
         **extra,
     )

@@ -59,15 +59,24 @@ class FittedState:
     interval_widths: dict[float, np.ndarray] | None = None
     """Conformal half-widths per level (%) and horizon step, (H,) in scaled units (None: no ``levels``)."""
     chosen_model: str = "xlstm"
-    """What forecasts: "xlstm" (the network), "ensemble" (the mean of the network and seasonal
-    naive), "seasonal_naive", "naive" or "theta": see :mod:`xlstm_ts.forecasting.selection`."""
-    ensemble_partner: str = "seasonal_naive"
-    """The simple forecast averaged with the network when ``chosen_model`` is "ensemble": the
-    simple forecast with the least validation error."""
+    """What forecasts: "xlstm" (the network), "ensemble" (the equal-weight mean of
+    ``ensemble_members``), "seasonal_naive", "naive", "theta" or "ets": see
+    :mod:`xlstm_ts.forecasting.selection`."""
+    ensemble_members: tuple[str, ...] | None = None
+    """The members (of ``selection.MEMBERS``) averaged when ``chosen_model`` is "ensemble"; None
+    for any other choice."""
     history_target: np.ndarray | None = None
     """(S, M) float64, M >= ``lookback``: the last M target values of each fit series (data units),
     NaN before a series' first step; what the simple forecasts read (Theta's season and trend need
     more than the network's window). None: ``context_target`` (models saved before it existed)."""
+
+    def members(self) -> tuple[str, ...]:
+        """What forecasts, as the members whose equal-weight mean is the forecast (one for a single choice)."""
+        if self.chosen_model == "ensemble":
+            if not self.ensemble_members:
+                raise ValueError("chosen_model 'ensemble' needs its ensemble_members")
+            return tuple(self.ensemble_members)
+        return (self.chosen_model,)
 
     @property
     def history_steps(self) -> int:

@@ -458,7 +458,7 @@ def streaming_network(layout: FrameLayout, model_config: dict[str, Any], levels:
 
 
 def _streams(state: FittedState) -> bool:
-    return state.chosen_model in ("xlstm", "ensemble")
+    return "xlstm" in state.members()
 
 
 def _scaled_windows(state: FittedState, rows: Sequence[int] | None = None) -> Any:
