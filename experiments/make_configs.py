@@ -67,7 +67,10 @@ BASES: dict[str, dict] = {
 CELL_OVERRIDES: dict[tuple[str, int], dict] = {
     ("ETTh1", 96): {"ensemble": 3},
     ("ETTm1", 336): {"ensemble": 3},  # validation MSE 0.6294 vs 0.6395 single seed (runs/ens, 2026-12-06)
+    ("ETTm2", 336): {"ensemble": 3},  # validation MSE 0.2030 vs 0.2063 single seed (runs/ens, 2026-12-06)
 }
+# Rejected on validation (2026-12-06, seed 2021, one thread): ETTm1-192 as an ensemble of 3 (0.4814
+# vs 0.4794 single); Exchange-192 / -336 with lookback 96 (0.2197 vs 0.2160; 0.3585 vs 0.3417).
 
 
 def build(dataset: str, horizon: int) -> dict:
