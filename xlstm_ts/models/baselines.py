@@ -380,7 +380,23 @@ class SeasonalNaiveNet(_UntrainableNet):
         return self._attach_dummy(x.index_select(1, self.index))
 
 
-class ThetaNet(_UntrainableNet):
+class _PerWindowStatisticalNet(_UntrainableNet):
+    """A statistical method fitted on each channel's lookback window in float64 numpy (no gradient
+    flows through it): ``forecast_rows(rows (N, L), horizon, season) -> (N, H)``."""
+
+    forecast_rows: ClassVar[Any]  # a staticmethod of the subclass
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, L, C_in) -> forecast (B, H, C_out)."""
+        x = self._select_input(x)
+        batch, length, channels = x.shape
+        rows = x.detach().transpose(1, 2).reshape(batch * channels, length).cpu().double().numpy()
+        forecast = self.forecast_rows(rows, self.config.horizon, self.config.season_length)  # (B*C, H)
+        y = torch.from_numpy(forecast).to(device=x.device, dtype=x.dtype)
+        return self._attach_dummy(y.reshape(batch, channels, -1).transpose(1, 2))
+
+
+class ThetaNet(_PerWindowStatisticalNet):
     """The standard Theta method on each channel's lookback window (Assimakopoulos & Nikolopoulos,
     2000, in Hyndman & Billah's form; :mod:`xlstm_ts.models.theta`): exponential smoothing with
     half the window's linear trend as drift, on the seasonally adjusted window. Fitted per window
@@ -389,20 +405,13 @@ class ThetaNet(_UntrainableNet):
     No trainable weights (``trainable = False``; one zero dummy parameter, see the module docstring).
     """
 
+    forecast_rows = staticmethod(theta_forecast_batch)
+
     def __init__(self, config: ThetaConfig, n_channels: int, output_channels: list[int] | None = None) -> None:
         super().__init__(config, n_channels, output_channels)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, L, C_in) -> forecast (B, H, C_out)."""
-        x = self._select_input(x)
-        batch, length, channels = x.shape
-        rows = x.detach().transpose(1, 2).reshape(batch * channels, length).cpu().double().numpy()
-        forecast = theta_forecast_batch(rows, self.config.horizon, self.config.season_length)  # (B*C, H)
-        y = torch.from_numpy(forecast).to(device=x.device, dtype=x.dtype)
-        return self._attach_dummy(y.reshape(batch, channels, -1).transpose(1, 2))
 
-
-class ETSNet(_UntrainableNet):
+class ETSNet(_PerWindowStatisticalNet):
     """Damped-trend exponential smoothing, ETS(A,Ad,N), on each channel's seasonally adjusted
     lookback window (the M4 competition's "Damped" benchmark; :mod:`xlstm_ts.models.ets`): level,
     damped trend and smoothing weights chosen per window by the least one-step squared error over
@@ -411,17 +420,10 @@ class ETSNet(_UntrainableNet):
     No trainable weights (``trainable = False``; one zero dummy parameter, see the module docstring).
     """
 
+    forecast_rows = staticmethod(ets_forecast_batch)
+
     def __init__(self, config: ETSConfig, n_channels: int, output_channels: list[int] | None = None) -> None:
         super().__init__(config, n_channels, output_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, L, C_in) -> forecast (B, H, C_out)."""
-        x = self._select_input(x)
-        batch, length, channels = x.shape
-        rows = x.detach().transpose(1, 2).reshape(batch * channels, length).cpu().double().numpy()
-        forecast = ets_forecast_batch(rows, self.config.horizon, self.config.season_length)  # (B*C, H)
-        y = torch.from_numpy(forecast).to(device=x.device, dtype=x.dtype)
-        return self._attach_dummy(y.reshape(batch, channels, -1).transpose(1, 2))
 
 
 class DLinearNet(_BaselineNet):

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from xlstm_ts.models.theta import _seasonal_indices_batch, seasonal_indices
+from xlstm_ts.models.theta import seasonal_forecast_batch, seasonal_indices
 
 ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 0.99)
 """The level smoothing weights tried."""
@@ -100,34 +100,14 @@ def ets_forecast_batch(windows: np.ndarray, steps: int, season: int) -> np.ndarr
     """``steps`` values after each row of ``windows`` (N, n) by damped-trend exponential smoothing,
     season m: row by row what :func:`ets_forecast` gives, computed for all rows at once. Returns
     (N, steps)."""
-    y = np.asarray(windows, dtype=np.float64)
-    if y.ndim != 2:
-        raise ValueError(f"windows must be (N, n); got shape {y.shape}")
-    n_rows, n = y.shape
-    out = np.repeat(y[:, -1:], steps, axis=1)
-    if n < 3 or n_rows == 0:
-        return out
-    active = np.ptp(y, axis=1) > 0.0
-    y = y[active]
-    adjusted, future, multiplicative, seasonal = y, None, None, None
-    if season > 1 and n >= 2 * season:
-        indices, multiplicative, seasonal = _seasonal_indices_batch(y, season)
-        position = np.arange(n) % season
-        with np.errstate(divide="ignore", invalid="ignore"):  # np.where computes the unused branch too
-            adjusted = np.where(
-                seasonal[:, None],
-                np.where(multiplicative[:, None], y / indices[:, position], y - indices[:, position]),
-                y,
-            )
-        future = indices[:, (n + np.arange(steps)) % season]
+    return seasonal_forecast_batch(windows, steps, season, _ets_adjusted_batch)
+
+
+def _ets_adjusted_batch(adjusted: np.ndarray, steps: int) -> np.ndarray:
+    """The damped-trend forecast (N, steps) of seasonally adjusted rows (N, n >= 3)."""
     level, trend, phi = _best_fit(adjusted)
     h = np.arange(1, steps + 1, dtype=np.float64)
-    forecast = level[:, None] + _damped_sums(phi, h) * trend[:, None]
-    if future is not None:
-        reseasoned = np.where(multiplicative[:, None], forecast * future, forecast + future)
-        forecast = np.where(seasonal[:, None], reseasoned, forecast)
-    out[active] = forecast
-    return out
+    return level[:, None] + _damped_sums(phi, h) * trend[:, None]
 
 
 def damped_sum(phi: float, steps: int) -> np.ndarray:

@@ -14,6 +14,8 @@ the same numbers row by row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.signal import lfilter
 
@@ -115,6 +117,17 @@ def _ses(y: np.ndarray) -> tuple[float, float]:
 def theta_forecast_batch(windows: np.ndarray, steps: int, season: int) -> np.ndarray:
     """``steps`` values after each row of ``windows`` (N, n) by the standard Theta method, season m:
     row by row what :func:`theta_forecast` gives, computed for all rows at once. Returns (N, steps)."""
+    return seasonal_forecast_batch(windows, steps, season, _theta_adjusted_batch)
+
+
+def seasonal_forecast_batch(
+    windows: np.ndarray, steps: int, season: int, forecast_adjusted: Callable[[np.ndarray, int], np.ndarray]
+) -> np.ndarray:
+    """The frame shared by the batch forecasts of this module and :mod:`xlstm_ts.models.ets`: rows
+    of ``windows`` (N, n) shorter than 3 or constant repeat their last value; the others are
+    seasonally adjusted (classical decomposition with the 90 % test, as :func:`seasonal_indices`),
+    forecast by ``forecast_adjusted(adjusted (N', n), steps) -> (N', steps)`` and re-seasonalized.
+    Returns (N, steps)."""
     y = np.asarray(windows, dtype=np.float64)
     if y.ndim != 2:
         raise ValueError(f"windows must be (N, n); got shape {y.shape}")
@@ -135,17 +148,23 @@ def theta_forecast_batch(windows: np.ndarray, steps: int, season: int) -> np.nda
                 y,
             )
         future = indices[:, (n + np.arange(steps)) % season]
-    level, alpha = _ses_batch(adjusted)
-    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
-    slope = (adjusted - adjusted.mean(axis=1, keepdims=True)) @ t / float(t @ t)
-    h = np.arange(1, steps + 1, dtype=np.float64)
-    a = alpha[:, None]
-    forecast = level[:, None] + 0.5 * slope[:, None] * (h - 1.0 + 1.0 / a - (1.0 - a) ** n / a)
+    forecast = forecast_adjusted(adjusted, steps)
     if future is not None:
         reseasoned = np.where(multiplicative[:, None], forecast * future, forecast + future)
         forecast = np.where(seasonal[:, None], reseasoned, forecast)
     out[active] = forecast
     return out
+
+
+def _theta_adjusted_batch(adjusted: np.ndarray, steps: int) -> np.ndarray:
+    """The Theta forecast (N, steps) of seasonally adjusted rows (N, n >= 3)."""
+    n = adjusted.shape[1]
+    level, alpha = _ses_batch(adjusted)
+    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    slope = (adjusted - adjusted.mean(axis=1, keepdims=True)) @ t / float(t @ t)
+    h = np.arange(1, steps + 1, dtype=np.float64)
+    a = alpha[:, None]
+    return level[:, None] + 0.5 * slope[:, None] * (h - 1.0 + 1.0 / a - (1.0 - a) ** n / a)
 
 
 def _seasonal_indices_batch(y: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
