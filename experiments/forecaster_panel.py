@@ -82,6 +82,7 @@ def run(spec: PanelSeries, refit: bool = True) -> dict[str, object]:
         forecasts[label] = prediction["y"].to_numpy()
         if label == "defaults":
             row["chosen"] = model.fit_info_["model"]
+            row["chosen_members"] = model.fit_info_["model_selection"].get("chosen", row["chosen"])
             row["lookback"] = model.lookback_
             if "y-lo-80" in prediction:
                 inside = (test >= prediction["y-lo-80"].to_numpy()) & (test <= prediction["y-hi-80"].to_numpy())
@@ -123,7 +124,7 @@ def main() -> int:
     header = ["series", "rows", "H", "chosen", *names, "fit s (defaults)"]
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for r in rows:
-        cells = [r["series"], r["rows"], r["horizon"], r["chosen"], *(f"{r['mase'].get(n, float('nan')):.3f}" for n in names),
+        cells = [r["series"], r["rows"], r["horizon"], r.get("chosen_members", r["chosen"]), *(f"{r['mase'].get(n, float('nan')):.3f}" for n in names),
                  r["fit_seconds"]["defaults"]]
         print("| " + " | ".join(map(str, cells)) + " |")
     print("| geometric mean | | | | " + " | ".join(f"{summary[n]:.3f}" for n in names) + " | |")
