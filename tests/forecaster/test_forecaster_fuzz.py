@@ -103,6 +103,11 @@ class Case:
     lookback: int | None = L
 
 
+
+def _textual(column: pd.Series) -> bool:
+    """Object or string dtype (pandas 3 reads text as its ``str`` dtype, not ``object``)."""
+    return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+
 def _values(kind: str, n: int, phase: float) -> np.ndarray:
     t = np.arange(n, dtype=np.float64)
     wave = np.sin(t / 2.0 + phase) + 0.3 * np.cos(t / 5.0 + 2 * phase)
@@ -279,7 +284,7 @@ def cases(draw: Any, *, valid_bias: bool = False, max_pathologies: int = 3) -> C
             cols = value_cols if p == "nan_row" else [col]
             applied = False
             for c in cols:
-                if frame[c].dtype == object:
+                if _textual(frame[c]):
                     continue
                 if p == "nullable":
                     if frame[c].isna().any() or not np.isfinite(frame[c].astype(float)).all():
@@ -293,7 +298,7 @@ def cases(draw: Any, *, valid_bias: bool = False, max_pathologies: int = 3) -> C
                 applied = True
             case.must_fail |= applied and fill == "raise"
         elif p in ("posinf", "neginf", "huge_cell"):
-            if frame[col].dtype == object:
+            if _textual(frame[col]):
                 continue
             frame[col] = frame[col].astype(np.float64)
             value = {"posinf": np.inf, "neginf": -np.inf, "huge_cell": 1e300}[p]

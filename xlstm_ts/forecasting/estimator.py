@@ -150,10 +150,10 @@ class XLSTMForecaster(BaseEstimator):
         True, "embedding_dropout": 0.1, "backend": "torch"}``); ``lookback``/``horizon`` and the
         keywords above are refused.
     model : {"auto", "xlstm"}, default="auto"
-        "auto": after training, the network (or its mean with the best simple forecast) forecasts
-        only if it beats every simple forecast -- seasonal naive, naive, Theta and damped-trend ETS --
-        on the held-out validation windows (mean absolute error in each series'
-        scaled units); otherwise the best simple forecast is used, so the default is never worse
+        "auto": after training, the best on the held-out validation windows (mean absolute error
+        in each series' scaled units) of seasonal naive, naive, Theta, damped-trend ETS, the
+        network and every equal-weight mean of two or more of them forecasts, simplest first: the
+        network (alone or in a mean) only if it beats every candidate without it, so the default is never worse
         than seasonal naive on that backtest. ``fit_info_["model"]`` and
         ``fit_info_["model_selection"]`` say what was chosen and why. "xlstm" always uses the network.
         Quantile models always use the network.

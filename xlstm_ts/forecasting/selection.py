@@ -155,7 +155,8 @@ def choose(residuals: dict[str, np.ndarray]) -> tuple[tuple[str, ...], dict[str,
         errors[label(members)] = error
         if best is None or error < errors[label(best)] - 1e-9 * max(1.0, abs(errors[label(best)])):
             best = members
-    assert best is not None, "no simple forecast to compare with"
+    if best is None:
+        raise ValueError(f"no simple forecast to compare with; got errors of {sorted(residuals)}")
     name = label(best)
     if len(best) == 1 and best[0] in BASELINES:
         simple = best[0]
